@@ -1,0 +1,163 @@
+//! Command-line definitions (clap derive). No logic lives here.
+
+use crate::report::Format;
+use crate::rules::Confidence;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leakgate",
+    version,
+    about = "Find secrets in git repositories: working tree, staged changes and history",
+    after_help = "Exit codes: 0 nothing found, 1 findings, 2 error or incomplete scan."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan the working tree: every file, gitignored and hidden ones included.
+    Scan(ScanArgs),
+    /// List, check or explain the rules in effect.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in effect (built-in plus config).
+    List(RulesArgs),
+    /// Run every rule's examples and negative examples.
+    Check(RulesArgs),
+    /// Show one rule: format, examples and rotation guidance.
+    Explain {
+        /// Rule id.
+        id: String,
+        #[command(flatten)]
+        args: RulesArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format (human or json).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Options shared by every command that loads rules.
+#[derive(Debug, Args, Clone)]
+pub struct ConfigArgs {
+    /// Extra config file(s): add rules, disable rules, add allowlists.
+    #[arg(long = "config", short = 'c', value_name = "FILE")]
+    pub configs: Vec<PathBuf>,
+    /// Ignore the scanned repository's own .leakgate.toml.
+    #[arg(long)]
+    pub no_repo_config: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options shared by scanning commands.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write results to FILE (created 0600) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in clear text (default: redacted).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Colour: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Only print the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Drop findings below this confidence.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
+    pub min_confidence: ConfidenceArg,
+    /// Worker threads (default: number of CPUs).
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfidenceArg {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<ConfidenceArg> for Confidence {
+    fn from(c: ConfidenceArg) -> Self {
+        match c {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Skip files larger than this many bytes (suffixes K, M, G accepted).
+    #[arg(long, default_value = "25M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Also scan dependency and cache folders (node_modules, target, .venv, ...).
+    #[arg(long)]
+    pub include_deps: bool,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&s[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("invalid size '{s}' (examples: 1048576, 512K, 25M, 1G)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("25M"), Ok(25 << 20));
+        assert_eq!(parse_size("10"), Ok(10));
+        assert!(parse_size("x").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

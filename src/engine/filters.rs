@@ -1,0 +1,112 @@
+//! Match filters shared by every rule: Shannon entropy, placeholder values and inline allow
+//! markers.
+
+use memchr::memmem;
+
+/// Shannon entropy of `bytes` in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Substrings that mark a value as a placeholder rather than a credential (lowercase).
+const PLACEHOLDER_MARKERS: &[&str] = &[
+    "example",
+    "xxxx",
+    "placeholder",
+    "${",
+    "{{",
+    "your_",
+    "your-",
+    "yourkey",
+    "changeme",
+    "change_me",
+    "replace_me",
+    "replaceme",
+    "redacted",
+    "dummy",
+    "****",
+    "....",
+    "\u{2026}",
+    "<",
+];
+
+/// Is this value a placeholder: a documented example, a template variable, a masked value,
+/// or a run of one repeated character?
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    if PLACEHOLDER_MARKERS
+        .iter()
+        .any(|m| memmem::find(&lower, m.as_bytes()).is_some())
+    {
+        return true;
+    }
+    // One character repeated (after a prefix such as `sk-`): e.g. sk-aaaaaaaaaaaaaaaa.
+    let tail = match lower.iter().rposition(|&b| b == b'-' || b == b'_') {
+        Some(p) if lower.len() - p > 8 => &lower[p + 1..],
+        _ => &lower[..],
+    };
+    tail.len() >= 4 && tail.iter().all(|&b| b == tail[0])
+}
+
+const ALLOW_MARKERS: &[&str] = &[
+    "leakgate:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+];
+
+/// Does any line that the span `start..end` touches carry an inline allow marker?
+pub fn has_allow_marker(buf: &[u8], start: usize, end: usize) -> bool {
+    let line_start = memchr::memrchr(b'\n', &buf[..start]).map_or(0, |p| p + 1);
+    let line_end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |p| end + p);
+    // Bound the search on absurdly long lines: markers are comments next to the secret.
+    let lo = line_start.max(start.saturating_sub(4096));
+    let hi = line_end.min(end.saturating_add(4096));
+    let line = &buf[lo..hi];
+    ALLOW_MARKERS
+        .iter()
+        .any(|m| memmem::find(line, m.as_bytes()).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_bounds() {
+        assert_eq!(shannon_entropy(b""), 0.0);
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn placeholders() {
+        assert!(is_placeholder(b"AKIAIOSFODNN7EXAMPLE"));
+        assert!(is_placeholder(b"sk-aaaaaaaaaaaaaaaaaaaaaa"));
+        assert!(is_placeholder(b"${OPENAI_API_KEY}"));
+        assert!(is_placeholder(b"<your-key>"));
+        assert!(!is_placeholder(b"sk-proj-4fGh8Jk2Lm9Np3Qr"));
+    }
+
+    #[test]
+    fn allow_marker_on_same_line_only() {
+        let buf = b"a = 1 # leakgate:allow\nb = SECRET\n";
+        let s = buf.len() - 7;
+        assert!(!has_allow_marker(buf, s, s + 6));
+        assert!(has_allow_marker(buf, 4, 5));
+    }
+}

@@ -1,0 +1,259 @@
+//! The matching engine: keyword prefilter -> windowed regex -> entropy, placeholder, allow-marker
+//! and rule-allowlist filters. Works on bytes; knows nothing about files or git.
+//!
+//! One Aho-Corasick automaton over every rule's keywords finds candidate positions. Only rules
+//! whose keywords hit run their regex, and only inside a window around each hit sized by the
+//! rule's maximum match length. Windows of one rule that overlap are merged so every byte is
+//! searched at most once per rule, which keeps the work linear in the input even with a million
+//! keyword hits.
+
+mod filters;
+
+pub use filters::{has_allow_marker, is_placeholder, shannon_entropy};
+
+use crate::rules::{Confidence, RuleSet};
+use regex_automata::Input;
+use regex_automata::util::captures::Captures;
+
+/// A raw match of one rule in a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in the [`RuleSet`].
+    pub rule: u32,
+    /// Byte range of the secret.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Per-thread scanner: holds reusable buffers and capture slots, borrows the shared [`RuleSet`].
+pub struct Scanner<'r> {
+    rules: &'r RuleSet,
+    windows: Vec<(u32, usize, usize)>,
+    captures: Vec<Option<Captures>>,
+    only: Option<u32>,
+}
+
+impl<'r> Scanner<'r> {
+    pub fn new(rules: &'r RuleSet) -> Self {
+        Scanner {
+            rules,
+            windows: Vec::new(),
+            captures: (0..rules.rules().len()).map(|_| None).collect(),
+            only: None,
+        }
+    }
+
+    /// A scanner that runs a single rule (for checking a rule's examples in isolation).
+    pub fn for_rule(rules: &'r RuleSet, rule: u32) -> Self {
+        Scanner {
+            only: Some(rule),
+            ..Scanner::new(rules)
+        }
+    }
+
+    pub fn rules(&self) -> &'r RuleSet {
+        self.rules
+    }
+
+    /// Find every secret in `buf`. Matches are sorted by position; where two rules capture
+    /// overlapping secrets, only the more confident (then more severe, then earlier) rule is kept.
+    pub fn scan(&mut self, buf: &[u8]) -> Vec<Match> {
+        self.collect_windows(buf);
+        let mut out: Vec<Match> = Vec::new();
+        let windows = std::mem::take(&mut self.windows);
+        let mut i = 0;
+        while i < windows.len() {
+            let (rule, mut ws, mut we) = windows[i];
+            i += 1;
+            // Merge overlapping windows of the same rule.
+            while i < windows.len() && windows[i].0 == rule && windows[i].1 <= we {
+                we = we.max(windows[i].2);
+                i += 1;
+            }
+            ws = ws.min(buf.len());
+            we = we.min(buf.len());
+            self.run_rule(rule, buf, ws, we, &mut out);
+        }
+        self.windows = windows;
+        resolve_overlaps(self.rules, out)
+    }
+
+    fn collect_windows(&mut self, buf: &[u8]) {
+        self.windows.clear();
+        let rules = self.rules;
+        for m in rules.automaton().find_overlapping_iter(buf) {
+            for &ri in rules.rules_for_pattern(m.pattern().as_usize()) {
+                if self.only.is_some_and(|o| o != ri) {
+                    continue;
+                }
+                let window = match rules.rule(ri).compiled() {
+                    Ok(c) => c.window,
+                    Err(_) => continue,
+                };
+                let ws = m.start().saturating_sub(window);
+                let we = m.end().saturating_add(window).min(buf.len());
+                self.windows.push((ri, ws, we));
+            }
+        }
+        self.windows.sort_unstable();
+    }
+
+    fn run_rule(&mut self, ri: u32, buf: &[u8], ws: usize, we: usize, out: &mut Vec<Match>) {
+        let rule = self.rules.rule(ri);
+        let Ok(compiled) = rule.compiled() else {
+            return;
+        };
+        let caps =
+            self.captures[ri as usize].get_or_insert_with(|| compiled.regex.create_captures());
+        let mut at = ws;
+        while at <= we {
+            let input = Input::new(buf).range(at..we);
+            compiled.regex.search_captures(&input, caps);
+            let Some(whole) = caps.get_match() else {
+                break;
+            };
+            at = if whole.end() > whole.start() {
+                whole.end()
+            } else {
+                whole.end() + 1
+            };
+            let Some(span) = caps.get_group(compiled.secret_group) else {
+                continue;
+            };
+            if span.is_empty() {
+                continue;
+            }
+            let secret = &buf[span.start..span.end];
+            if rule
+                .min_entropy
+                .is_some_and(|min| shannon_entropy(secret) < min)
+                || is_placeholder(secret)
+                || rule
+                    .allowlist
+                    .as_ref()
+                    .is_some_and(|a| a.allows_secret(secret))
+                || has_allow_marker(buf, span.start, span.end)
+            {
+                continue;
+            }
+            out.push(Match {
+                rule: ri,
+                start: span.start,
+                end: span.end,
+            });
+        }
+    }
+}
+
+/// Sort matches and drop duplicates and overlaps, keeping the best rule for each secret.
+fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
+    if matches.len() < 2 {
+        return matches;
+    }
+    let rank = |m: &Match| {
+        let r = rules.rule(m.rule);
+        (
+            r.confidence,
+            r.severity,
+            std::cmp::Reverse(m.rule),
+            m.end - m.start,
+        )
+    };
+    matches.sort_by_key(|m| (m.start, m.end, m.rule));
+    matches.dedup();
+    let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
+    for m in matches {
+        match kept.last_mut() {
+            Some(last) if m.start < last.end => {
+                if rank(&m) > rank(last) {
+                    *last = m;
+                }
+            }
+            _ => kept.push(m),
+        }
+    }
+    kept
+}
+
+/// Confidence of a match (the rule's, for now; checksums and context can adjust it later).
+pub fn confidence(rules: &RuleSet, m: &Match) -> Confidence {
+    rules.rule(m.rule).confidence
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{LoadedFile, RuleSet};
+
+    fn set(extra: &str) -> RuleSet {
+        RuleSet::build(vec![LoadedFile::parse("t.toml", extra, true).unwrap()]).unwrap()
+    }
+
+    const RULE: &str = r#"
+[[rule]]
+id = "demo"
+provider = "Demo"
+description = "demo token"
+severity = "high"
+keywords = ["dmo_"]
+regex = '''\b(?P<secret>dmo_[a-zA-Z0-9]{20})\b'''
+min_entropy = 3.0
+"#;
+
+    fn token() -> String {
+        format!("dmo_{}", "aB3dE5gH7jK9mN1pQ2rS")
+    }
+
+    #[test]
+    fn finds_secret_in_invalid_utf8() {
+        let s = set(RULE);
+        let mut buf = vec![0xff, 0xfe, b'\n'];
+        buf.extend_from_slice(format!("key = {}\n", token()).as_bytes());
+        buf.extend_from_slice(&[0xc3, 0x28]);
+        let m = Scanner::new(&s).scan(&buf);
+        assert_eq!(m.len(), 1);
+        assert_eq!(&buf[m[0].start..m[0].end], token().as_bytes());
+    }
+
+    #[test]
+    fn keyword_is_case_insensitive_but_regex_decides() {
+        let s = set(RULE);
+        let upper = token().to_uppercase();
+        assert!(Scanner::new(&s).scan(upper.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn word_boundary_sees_bytes_outside_the_window() {
+        let s = set(RULE);
+        // A long run of word characters before the token: the window starts inside it,
+        // but `\b` must still see that the token is glued to a word.
+        let text = format!("{}{}", "a".repeat(2000), token());
+        assert!(Scanner::new(&s).scan(text.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn allow_markers_and_placeholders_suppress() {
+        let s = set(RULE);
+        for marker in [
+            "leakgate:allow",
+            "gitleaks:allow",
+            "pragma: allowlist secret",
+        ] {
+            let text = format!("x = {} # {marker}\n", token());
+            assert!(
+                Scanner::new(&s).scan(text.as_bytes()).is_empty(),
+                "{marker}"
+            );
+        }
+        let text = "x = dmo_EXAMPLEaaaaaaaaaaaaa\n";
+        assert!(Scanner::new(&s).scan(text.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn many_keyword_hits_merge_into_one_window() {
+        let s = set(RULE);
+        let text = "dmo_ ".repeat(200_000) + &token();
+        let m = Scanner::new(&s).scan(text.as_bytes());
+        assert_eq!(m.len(), 1);
+    }
+}

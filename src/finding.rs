@@ -1,0 +1,283 @@
+//! Findings: what a match becomes once it has a location, an exposure, a fingerprint and a
+//! redacted value; plus config-level allowlist filtering with per-allowlist counts.
+
+use crate::engine::Match;
+use crate::rules::{Confidence, Rotation, Rule, RuleSet, Severity};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Where a working-tree finding lives (DESIGN.md, "Exposure").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Exposure {
+    Ignored,
+    Untracked,
+    Staged,
+    Committed,
+    Modified,
+    File,
+    Reachable,
+    Unreachable,
+}
+
+impl Exposure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exposure::Ignored => "ignored",
+            Exposure::Untracked => "untracked",
+            Exposure::Staged => "staged",
+            Exposure::Committed => "committed",
+            Exposure::Modified => "modified",
+            Exposure::File => "file",
+            Exposure::Reachable => "reachable",
+            Exposure::Unreachable => "unreachable",
+        }
+    }
+
+    /// One-line explanation for humans.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Exposure::Ignored => {
+                "gitignored, never committed here: local only, but on disk, in backups and syncs"
+            }
+            Exposure::Untracked => "untracked: one `git add -A` away from a commit",
+            Exposure::Staged => "staged: the next commit will contain it",
+            Exposure::Committed => "committed: HEAD contains it",
+            Exposure::Modified => "in unstaged edits of a tracked file",
+            Exposure::File => "not inside a git repository",
+            Exposure::Reachable => "in history reachable from a ref",
+            Exposure::Unreachable => "in an unreachable object",
+        }
+    }
+}
+
+/// Where the bytes of a finding came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    File,
+    Blob,
+    CommitMessage,
+    TagMessage,
+}
+
+/// Commit attribution of a history finding.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    pub date: String,
+    pub summary: String,
+    pub refs: Vec<String>,
+    pub in_head: bool,
+    pub pushed: bool,
+}
+
+/// One reported secret at one location (DESIGN.md JSON schema, version 1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub provider: String,
+    pub description: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub secret: String,
+    pub fingerprint: String,
+    pub exposure: Exposure,
+    pub source: SourceKind,
+    pub encoding: Option<String>,
+    pub commit: Option<CommitInfo>,
+    pub also_in_history: Option<bool>,
+    pub rotation: Rotation,
+    /// The unredacted secret; never serialized. `secret` holds what may be shown.
+    #[serde(skip)]
+    pub raw_secret: Vec<u8>,
+    /// Path relative to the repository root, when the file is inside one (allowlist matching).
+    #[serde(skip)]
+    pub repo_path: Option<String>,
+}
+
+/// `lg1:` + hex SHA-256 of `rule_id + "\0" + secret`.
+pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update([0u8]);
+    h.update(secret);
+    format!("lg1:{}", hex::encode(h.finalize()))
+}
+
+/// Redact a secret for display: a short prefix and suffix only, never enough to use it.
+pub fn redact(secret: &[u8]) -> String {
+    let s = String::from_utf8_lossy(secret);
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    let (head, tail) = match n {
+        0..=7 => (0, 0),
+        8..=15 => (2, 0),
+        _ => (4, 2),
+    };
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[n - tail..]);
+    out
+}
+
+/// Byte position -> (line, column), both 1-based, for positions visited in increasing order.
+pub struct LineIndex<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        LineIndex {
+            buf,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// Line and column of `offset`. Offsets must not decrease between calls (else it restarts).
+    pub fn locate(&mut self, offset: usize) -> (usize, usize) {
+        if offset < self.pos {
+            *self = LineIndex::new(self.buf);
+        }
+        let offset = offset.min(self.buf.len());
+        for p in memchr::memchr_iter(b'\n', &self.buf[self.pos..offset]) {
+            self.line += 1;
+            self.line_start = self.pos + p + 1;
+        }
+        self.pos = offset;
+        (self.line, offset - self.line_start + 1)
+    }
+}
+
+/// Options that shape every finding.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FindingOptions {
+    pub show_secrets: bool,
+    pub min_confidence: Confidence,
+}
+
+/// Build findings for the matches in one buffer. Matches below the confidence floor are dropped.
+pub fn from_matches(
+    rules: &RuleSet,
+    buf: &[u8],
+    matches: &[Match],
+    path: &str,
+    source: SourceKind,
+    exposure: Exposure,
+    opts: FindingOptions,
+) -> Vec<Finding> {
+    let mut lines = LineIndex::new(buf);
+    let mut out = Vec::with_capacity(matches.len());
+    for m in matches {
+        let rule: &Rule = rules.rule(m.rule);
+        let confidence = crate::engine::confidence(rules, m);
+        if confidence < opts.min_confidence {
+            continue;
+        }
+        let raw = buf[m.start..m.end].to_vec();
+        let (line, column) = lines.locate(m.start);
+        let (end_line, end_column) = lines.locate(m.end);
+        out.push(Finding {
+            rule_id: rule.id.clone(),
+            provider: rule.provider.clone(),
+            description: rule.description.clone(),
+            severity: rule.severity,
+            confidence,
+            path: path.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+            secret: if opts.show_secrets {
+                String::from_utf8_lossy(&raw).into_owned()
+            } else {
+                redact(&raw)
+            },
+            fingerprint: fingerprint(&rule.id, &raw),
+            exposure,
+            source,
+            encoding: None,
+            commit: None,
+            also_in_history: None,
+            rotation: rule.rotate.clone(),
+            raw_secret: raw,
+            repo_path: None,
+        });
+    }
+    out
+}
+
+/// Apply config-level allowlists. Returns the kept findings and, per allowlist label, how many
+/// findings it suppressed (every allowlist is listed, with 0 when it suppressed nothing).
+pub fn apply_allowlists(
+    rules: &RuleSet,
+    findings: Vec<Finding>,
+) -> (Vec<Finding>, BTreeMap<String, usize>) {
+    let mut counts: BTreeMap<String, usize> = rules
+        .allowlists
+        .iter()
+        .map(|a| (a.label.clone(), 0))
+        .collect();
+    let kept = findings
+        .into_iter()
+        .filter(|f| {
+            let hit = rules.allowlists.iter().find(|a| {
+                a.applies_to(&f.rule_id)
+                    && (a.allows_path(
+                        std::iter::once(f.path.as_str()).chain(f.repo_path.as_deref()),
+                    ) || a.allows_secret(&f.raw_secret))
+            });
+            match hit {
+                Some(a) => {
+                    *counts.entry(a.label.clone()).or_default() += 1;
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect();
+    (kept, counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        let a = fingerprint("r", b"s3cret");
+        assert_eq!(a, fingerprint("r", b"s3cret"));
+        assert_ne!(a, fingerprint("r2", b"s3cret"));
+        assert!(a.starts_with("lg1:") && a.len() == 4 + 64);
+    }
+
+    #[test]
+    fn redaction_never_shows_most_of_the_secret() {
+        assert_eq!(redact(b"sk-ant-api03-abcdefghAA"), "sk-a…AA");
+        assert_eq!(redact(b"hunter22x"), "hu…");
+        assert_eq!(redact(b"short"), "…");
+    }
+
+    #[test]
+    fn line_index() {
+        let buf = b"a\nbc\nd";
+        let mut li = LineIndex::new(buf);
+        assert_eq!(li.locate(0), (1, 1));
+        assert_eq!(li.locate(3), (2, 2));
+        assert_eq!(li.locate(5), (3, 1));
+        assert_eq!(li.locate(1), (1, 2));
+    }
+}

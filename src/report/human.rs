@@ -1,0 +1,152 @@
+//! The terminal report: findings grouped by file, redacted secret, rule, exposure, one rotation
+//! hint, then a summary line with counts by exposure. Colour is decided by the caller.
+
+use super::{RenderOptions, Report};
+use crate::rules::Severity;
+use colored::Colorize;
+use std::io::Write;
+
+pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std::io::Result<()> {
+    let mut current: Option<&str> = None;
+    for f in &report.findings {
+        if opts.quiet {
+            break;
+        }
+        if current != Some(f.path.as_str()) {
+            if current.is_some() {
+                writeln!(out)?;
+            }
+            let name = if f.path.is_empty() {
+                "(message)"
+            } else {
+                &f.path
+            };
+            writeln!(out, "{}", name.bold().underline())?;
+            current = Some(f.path.as_str());
+        }
+        let sev = match f.severity {
+            Severity::Critical => f.severity.as_str().red().bold(),
+            Severity::High => f.severity.as_str().red(),
+            Severity::Medium => f.severity.as_str().yellow(),
+            Severity::Low => f.severity.as_str().normal(),
+        };
+        writeln!(
+            out,
+            "  {:>5}:{:<3} {:<8} {}  {}",
+            f.line,
+            f.column,
+            sev,
+            f.rule_id.cyan(),
+            f.secret.magenta()
+        )?;
+        let mut detail = format!("{} ({} confidence)", f.description, f.confidence.as_str());
+        if let Some(enc) = &f.encoding {
+            detail.push_str(&format!(", {enc}-encoded"));
+        }
+        writeln!(out, "              {detail}")?;
+        writeln!(
+            out,
+            "              {} {}",
+            format!("{}:", f.exposure.as_str()).bold(),
+            f.exposure.explain()
+        )?;
+        if let Some(c) = &f.commit {
+            writeln!(
+                out,
+                "              commit {} by {} <{}> on {}: {}",
+                &c.id[..c.id.len().min(12)],
+                c.author,
+                c.email,
+                c.date,
+                c.summary
+            )?;
+        }
+        if !f.rotation.url.is_empty() {
+            writeln!(out, "              rotate: {}", f.rotation.url.dimmed())?;
+        }
+    }
+    if !report.findings.is_empty() && !opts.quiet {
+        writeln!(out)?;
+    }
+    let s = &report.summary;
+    for e in &s.error_details {
+        writeln!(out, "{} {}: {}", "error:".red().bold(), e.path, e.error)?;
+    }
+    let by_exp: Vec<String> = s
+        .by_exposure
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    let head = match s.findings {
+        0 => "no secrets found".green().bold().to_string(),
+        1 => "1 secret found".red().bold().to_string(),
+        n => format!("{n} secrets found").red().bold().to_string(),
+    };
+    let mut line = head;
+    if !by_exp.is_empty() {
+        line.push_str(&format!(" ({})", by_exp.join(", ")));
+    }
+    line.push_str(&format!(
+        " · {} files, {} scanned",
+        s.files_scanned,
+        human_bytes(s.bytes_scanned)
+    ));
+    if s.skipped > 0 {
+        let reasons: Vec<String> = s
+            .skipped_by_reason
+            .iter()
+            .filter(|(_, v)| **v > 0)
+            .map(|(k, v)| format!("{v} {}", k.replace('_', " ")))
+            .collect();
+        line.push_str(&format!(
+            " · {} skipped ({})",
+            s.skipped,
+            reasons.join(", ")
+        ));
+    }
+    if s.errors > 0 {
+        line.push_str(&format!(" · {} unreadable", s.errors));
+    }
+    writeln!(out, "{line}")?;
+    if !s.skipped_dirs.is_empty() {
+        writeln!(
+            out,
+            "skipped {} ignored dependency folder{}: {} (scan them with --include-deps)",
+            s.skipped_dirs.len(),
+            if s.skipped_dirs.len() == 1 { "" } else { "s" },
+            s.skipped_dirs.join(", ")
+        )?;
+    }
+    for (label, n) in &s.suppressed_by_allowlist {
+        writeln!(
+            out,
+            "allowlist '{label}' suppressed {n} finding{}",
+            if *n == 1 { "" } else { "s" }
+        )?;
+    }
+    if s.incomplete {
+        writeln!(
+            out,
+            "{}",
+            "incomplete: some content could not be read; this scan does not prove the absence of secrets"
+                .yellow()
+                .bold()
+        )?;
+    }
+    Ok(())
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -1,0 +1,93 @@
+//! Reporters: one module per output format, each writing a [`Report`] to an injected
+//! `impl Write`. Reporters know nothing about where the bytes came from beyond the findings.
+
+mod human;
+mod json;
+
+use crate::finding::Finding;
+use crate::source::worktree::FileError;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
+
+/// Totals of a run (DESIGN.md `summary`, with extra fields added, never changed).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub findings: usize,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped: u64,
+    pub errors: usize,
+    pub incomplete: bool,
+    pub by_exposure: BTreeMap<String, usize>,
+    /// Skipped files by reason: binary, too_large, not_regular (symlinks, FIFOs, devices).
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    /// Dependency/cache directories not scanned (use `--include-deps`).
+    pub skipped_dirs: Vec<String>,
+    /// Files or objects that could not be read.
+    pub error_details: Vec<FileError>,
+    /// Findings suppressed per config-level allowlist.
+    pub suppressed_by_allowlist: BTreeMap<String, usize>,
+    /// Rule and config files in effect.
+    pub config_sources: Vec<String>,
+    pub rules: usize,
+}
+
+/// Everything a reporter needs.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+/// Rendering options that are not part of the report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    pub color: bool,
+    pub quiet: bool,
+}
+
+impl Report {
+    /// Recompute the counts derived from the findings.
+    pub fn finish(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (a.path.as_str(), a.line, a.column, a.rule_id.as_str()).cmp(&(
+                b.path.as_str(),
+                b.line,
+                b.column,
+                b.rule_id.as_str(),
+            ))
+        });
+        self.summary.findings = self.findings.len();
+        self.summary.errors = self.summary.error_details.len();
+        self.summary.by_exposure.clear();
+        for f in &self.findings {
+            *self
+                .summary
+                .by_exposure
+                .entry(f.exposure.as_str().to_string())
+                .or_default() += 1;
+        }
+    }
+
+    pub fn write(
+        &self,
+        format: Format,
+        opts: RenderOptions,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
+        match format {
+            Format::Human => human::write(self, opts, out),
+            Format::Json => json::write(self, out),
+            Format::Jsonl => json::write_lines(self, out),
+        }
+    }
+}

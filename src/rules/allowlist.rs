@@ -1,0 +1,105 @@
+//! Allowlists: path globs, regexes on the secret, and stopwords. Used both inside a rule (secret
+//! regexes and stopwords that are part of the rule's definition) and at config level, where the
+//! number of findings each one suppressed is reported.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex_automata::meta;
+use serde::Deserialize;
+
+/// `[[allowlist]]` / `[rule.allowlist]` as written in a file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistSpec {
+    pub description: Option<String>,
+    /// Glob patterns on the path relative to the scanned root or repository root.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Regexes on the secret value.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Case-insensitive substrings of the secret value.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Restrict this allowlist to these rule ids (config level only; empty = all rules).
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+/// A compiled allowlist.
+#[derive(Debug)]
+pub struct Allowlist {
+    pub label: String,
+    paths: Option<GlobSet>,
+    regexes: Vec<meta::Regex>,
+    stopwords: Vec<String>,
+    rules: Vec<String>,
+}
+
+impl Allowlist {
+    pub fn compile(spec: AllowlistSpec, label: &str) -> Result<Self, String> {
+        let paths = if spec.paths.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for p in &spec.paths {
+                b.add(Glob::new(p).map_err(|e| format!("path glob '{p}': {e}"))?);
+            }
+            Some(b.build().map_err(|e| e.to_string())?)
+        };
+        let regexes = spec
+            .regexes
+            .iter()
+            .map(|r| {
+                meta::Builder::new()
+                    .syntax(super::syntax_config())
+                    .build(r)
+                    .map_err(|e| format!("regex '{r}': {}", super::one_line(&e.to_string())))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Allowlist {
+            label: spec.description.unwrap_or_else(|| label.to_string()),
+            paths,
+            regexes,
+            stopwords: spec
+                .stopwords
+                .iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect(),
+            rules: spec.rules,
+        })
+    }
+
+    /// Does this allowlist apply to findings of `rule_id`?
+    pub fn applies_to(&self, rule_id: &str) -> bool {
+        self.rules.is_empty() || self.rules.iter().any(|r| r == rule_id)
+    }
+
+    /// Is the secret value allowed (regex or stopword)?
+    pub fn allows_secret(&self, secret: &[u8]) -> bool {
+        self.regexes.iter().any(|r| r.is_match(secret))
+            || (!self.stopwords.is_empty() && {
+                let lower = secret.to_ascii_lowercase();
+                self.stopwords
+                    .iter()
+                    .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+            })
+    }
+
+    /// Is this path allowed? `paths` are tried in turn (display path, repository-relative path).
+    pub fn allows_path<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> bool {
+        match &self.paths {
+            Some(set) => paths.into_iter().any(|p| set.is_match(p)),
+            None => false,
+        }
+    }
+
+    /// Whether the allowlist has any path globs.
+    pub fn has_paths(&self) -> bool {
+        self.paths.is_some()
+    }
+
+    /// Whether the allowlist has secret regexes or stopwords.
+    pub fn has_secret_filters(&self) -> bool {
+        !self.regexes.is_empty() || !self.stopwords.is_empty()
+    }
+}

@@ -1,0 +1,504 @@
+//! Rules as data: the `patterns.toml` / `.leakgate.toml` schema, its validation with precise
+//! error locations, and the compiled [`RuleSet`] (one keyword automaton, lazily compiled regexes).
+//!
+//! The built-in rules are `patterns.toml` at the crate root, compiled into the binary. A config
+//! file can add rules, disable rules by id and add allowlists; [`RuleSet::build`] merges them.
+
+mod allowlist;
+mod schema;
+
+pub use allowlist::{Allowlist, AllowlistSpec};
+pub use schema::{Confidence, ConfigFile, RuleSpec, Severity};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::meta;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The built-in rule file.
+pub const BUILTIN_PATTERNS: &str = include_str!("../../patterns.toml");
+/// Name used for the built-in rule file in error messages.
+pub const BUILTIN_NAME: &str = "patterns.toml (built-in)";
+
+/// Window used on each side of a keyword hit when a rule's regex has no maximum match length.
+pub const DEFAULT_WINDOW: usize = 512;
+
+/// Errors loading or validating rule and config files. Every variant names the file; rule errors
+/// name the rule id and the line and column of the rule.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Parse {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}:{line}:{column}: rule '{rule}': {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        rule: String,
+        message: String,
+    },
+}
+
+/// Where a rule was defined, for error messages.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Origin {
+    fn invalid(&self, rule: &str, message: impl Into<String>) -> RuleError {
+        RuleError::Invalid {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            rule: rule.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Rotation guidance carried by every rule.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub steps: Vec<String>,
+}
+
+/// The compiled form of a rule's regex, built on first use.
+#[derive(Debug)]
+pub struct CompiledRegex {
+    pub regex: meta::Regex,
+    /// Index of the `secret` capture group.
+    pub secret_group: usize,
+    /// Bytes to look at on each side of a keyword hit.
+    pub window: usize,
+}
+
+/// One validated rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub provider: String,
+    pub description: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub keywords: Vec<String>,
+    pub regex: String,
+    pub min_entropy: Option<f64>,
+    pub max_len: Option<usize>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    pub rotate: Rotation,
+    /// Secret-level allowlist belonging to the rule (regexes and stopwords on the secret).
+    pub allowlist: Option<Allowlist>,
+    pub origin: Origin,
+    compiled: OnceLock<Result<CompiledRegex, String>>,
+}
+
+impl Rule {
+    /// The compiled regex, compiling it on first use. Rules are validated when loaded, so an
+    /// error here only happens for a built-in rule that `rules check` would flag.
+    pub fn compiled(&self) -> Result<&CompiledRegex, &str> {
+        self.compiled
+            .get_or_init(|| compile_regex(&self.regex, self.max_len))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    fn validate(&self) -> Result<(), RuleError> {
+        let o = &self.origin;
+        if self.id.is_empty()
+            || !self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        {
+            return Err(o.invalid(
+                &self.id,
+                "id must be non-empty and use only letters, digits, '-', '_' and '.'",
+            ));
+        }
+        if self.keywords.is_empty() || self.keywords.iter().any(|k| k.len() < 2) {
+            return Err(o.invalid(
+                &self.id,
+                "keywords must list at least one literal of 2 or more bytes",
+            ));
+        }
+        if let Some(e) = self.min_entropy
+            && !(0.0..=8.0).contains(&e)
+        {
+            return Err(o.invalid(
+                &self.id,
+                "min_entropy must be between 0 and 8 bits per byte",
+            ));
+        }
+        if let Some(0) = self.max_len {
+            return Err(o.invalid(&self.id, "max_len must be positive"));
+        }
+        self.compiled()
+            .map_err(|e| o.invalid(&self.id, format!("regex: {e}")))?;
+        Ok(())
+    }
+}
+
+/// Regex syntax used by every rule: bytes, ASCII classes, `.` matches any byte but `\n`.
+fn syntax_config() -> regex_automata::util::syntax::Config {
+    regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false)
+}
+
+fn compile_regex(src: &str, max_len: Option<usize>) -> Result<CompiledRegex, String> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .nest_limit(100)
+        .build()
+        .parse(src)
+        .map_err(|e| one_line(&e.to_string()))?;
+    let window = max_len
+        .or_else(|| hir.properties().maximum_len())
+        .unwrap_or(DEFAULT_WINDOW)
+        .clamp(1, 1 << 20);
+    let regex = meta::Builder::new()
+        .syntax(syntax_config())
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(8 << 20))
+                .onepass_size_limit(Some(1 << 20))
+                .hybrid_cache_capacity(4 << 20)
+                .dfa_size_limit(Some(2 << 20)),
+        )
+        .build(src)
+        .map_err(|e| one_line(&e.to_string()))?;
+    let secret_group = regex
+        .group_info()
+        .to_index(regex_automata::PatternID::ZERO, "secret")
+        .ok_or_else(|| "the regex has no capture group named 'secret'".to_string())?;
+    Ok(CompiledRegex {
+        regex,
+        secret_group,
+        window,
+    })
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Byte offset to 1-based (line, column).
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    (line, col)
+}
+
+/// A parsed config file (built-in patterns, a repository's `.leakgate.toml`, or `--config`).
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub name: String,
+    pub rules: Vec<Rule>,
+    pub disabled: Vec<String>,
+    pub allowlists: Vec<Allowlist>,
+}
+
+impl LoadedFile {
+    /// Parse and validate a rule/config file's text. `eager` compiles every regex now (user files);
+    /// the built-in file is checked by `rules check` and compiles lazily.
+    pub fn parse(name: &str, text: &str, eager: bool) -> Result<Self, RuleError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            RuleError::Parse {
+                file: name.to_string(),
+                line,
+                column,
+                message: one_line(e.message()),
+            }
+        })?;
+        let mut rules = Vec::with_capacity(file.rule.len());
+        for spanned in file.rule {
+            let (line, column) = line_col(text, spanned.span().start);
+            let origin = Origin {
+                file: name.to_string(),
+                line,
+                column,
+            };
+            let spec = spanned.into_inner();
+            let allowlist = match spec.allowlist {
+                Some(a) => Some(
+                    Allowlist::compile(a, &spec.id)
+                        .map_err(|m| origin.invalid(&spec.id, format!("allowlist: {m}")))?,
+                ),
+                None => None,
+            };
+            let rule = Rule {
+                id: spec.id,
+                provider: spec.provider,
+                description: spec.description,
+                severity: spec.severity,
+                confidence: spec.confidence,
+                keywords: spec.keywords,
+                regex: spec.regex,
+                min_entropy: spec.min_entropy,
+                max_len: spec.max_len,
+                examples: spec.examples,
+                negative_examples: spec.negative_examples,
+                rotate: spec.rotate,
+                allowlist,
+                origin,
+                compiled: OnceLock::new(),
+            };
+            if eager {
+                rule.validate()?;
+            }
+            rules.push(rule);
+        }
+        let mut allowlists = Vec::new();
+        for (i, a) in file.allowlist.into_iter().enumerate() {
+            let label = a
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("{name} allowlist #{}", i + 1));
+            allowlists.push(Allowlist::compile(a, &label).map_err(|m| RuleError::Parse {
+                file: name.to_string(),
+                line: 1,
+                column: 1,
+                message: format!("allowlist '{label}': {m}"),
+            })?);
+        }
+        Ok(LoadedFile {
+            name: name.to_string(),
+            rules,
+            disabled: file.disabled_rules,
+            allowlists,
+        })
+    }
+
+    /// Read and parse a file from disk.
+    pub fn load(path: &Path) -> Result<Self, RuleError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
+            file: name.clone(),
+            source,
+        })?;
+        Self::parse(&name, &text, true)
+    }
+
+    /// The built-in rules.
+    pub fn builtin() -> Result<Self, RuleError> {
+        Self::parse(BUILTIN_NAME, BUILTIN_PATTERNS, false)
+    }
+}
+
+/// All active rules with the keyword automaton that routes keyword hits to rules.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    automaton: AhoCorasick,
+    /// For each automaton pattern, the rules that listed it as a keyword.
+    pattern_rules: Vec<Vec<u32>>,
+    /// Config-level allowlists, in load order.
+    pub allowlists: Vec<Allowlist>,
+    /// Files the rule set was built from.
+    pub sources: Vec<String>,
+}
+
+impl RuleSet {
+    /// Merge loaded files in order: later files add rules (a rule with an existing id replaces it),
+    /// disable ids, and add allowlists. Disabling an unknown id is an error, to catch typos.
+    pub fn build(files: Vec<LoadedFile>) -> Result<Self, RuleError> {
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut allowlists = Vec::new();
+        let mut sources = Vec::new();
+        let mut disabled: Vec<(String, String)> = Vec::new();
+        for file in files {
+            sources.push(file.name.clone());
+            for rule in file.rules {
+                match index.get(&rule.id) {
+                    Some(&i) if rules[i].origin.file == rule.origin.file => {
+                        return Err(rule
+                            .origin
+                            .invalid(&rule.id, "duplicate rule id in the same file"));
+                    }
+                    Some(&i) => rules[i] = rule,
+                    None => {
+                        index.insert(rule.id.clone(), rules.len());
+                        rules.push(rule);
+                    }
+                }
+            }
+            disabled.extend(file.disabled.into_iter().map(|d| (d, file.name.clone())));
+            allowlists.extend(file.allowlists);
+        }
+        for (id, file) in &disabled {
+            if !index.contains_key(id) {
+                return Err(RuleError::Parse {
+                    file: file.clone(),
+                    line: 1,
+                    column: 1,
+                    message: format!("disabled_rules names unknown rule '{id}'"),
+                });
+            }
+        }
+        rules.retain(|r| !disabled.iter().any(|(d, _)| *d == r.id));
+        Self::from_rules(rules, allowlists, sources)
+    }
+
+    /// The built-in rules plus the given config files.
+    pub fn load(configs: &[PathBuf]) -> Result<Self, RuleError> {
+        let mut files = vec![LoadedFile::builtin()?];
+        for c in configs {
+            files.push(LoadedFile::load(c)?);
+        }
+        Self::build(files)
+    }
+
+    fn from_rules(
+        rules: Vec<Rule>,
+        allowlists: Vec<Allowlist>,
+        sources: Vec<String>,
+    ) -> Result<Self, RuleError> {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut by_pattern: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
+        for (ri, rule) in rules.iter().enumerate() {
+            for kw in &rule.keywords {
+                let key = kw.to_ascii_lowercase().into_bytes();
+                let pi = *by_pattern.entry(key.clone()).or_insert_with(|| {
+                    patterns.push(key);
+                    pattern_rules.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if !pattern_rules[pi].contains(&(ri as u32)) {
+                    pattern_rules[pi].push(ri as u32);
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| RuleError::Parse {
+                file: sources.join(", "),
+                line: 1,
+                column: 1,
+                message: format!("keyword automaton: {e}"),
+            })?;
+        Ok(RuleSet {
+            rules,
+            automaton,
+            pattern_rules,
+            allowlists,
+            sources,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: u32) -> &Rule {
+        &self.rules[index as usize]
+    }
+
+    pub fn automaton(&self) -> &AhoCorasick {
+        &self.automaton
+    }
+
+    /// Rules listening for automaton pattern `pattern`.
+    pub fn rules_for_pattern(&self, pattern: usize) -> &[u32] {
+        &self.pattern_rules[pattern]
+    }
+
+    /// Keep only the rules whose id is in `ids` (used by `rules check --rule`).
+    pub fn restrict(self, ids: &[String]) -> Result<Self, RuleError> {
+        let RuleSet {
+            rules,
+            allowlists,
+            sources,
+            ..
+        } = self;
+        let rules: Vec<Rule> = rules.into_iter().filter(|r| ids.contains(&r.id)).collect();
+        Self::from_rules(rules, allowlists, sources)
+    }
+
+    /// Validate every rule (compile every regex). Used by `rules check`.
+    pub fn validate_all(&self) -> Vec<RuleError> {
+        self.rules
+            .iter()
+            .filter_map(|r| r.validate().err())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_error_names_file_line_and_column() {
+        let err = LoadedFile::parse("x.toml", "[[rule]]\nid = \"a\"\nkeywords = [1\n", true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("x.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn invalid_regex_names_rule_and_line() {
+        let text = "\n[[rule]]\nid = \"bad\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\nkeywords = [\"ab\"]\nregex = '(?P<secret>ab('\n";
+        let err = LoadedFile::parse("c.toml", text, true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:2:1: rule 'bad': regex:"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn missing_secret_group_is_rejected() {
+        let text = "[[rule]]\nid = \"nogroup\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\nkeywords = [\"ab\"]\nregex = 'ab[0-9]+'\n";
+        let err = LoadedFile::parse("c.toml", text, true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no capture group named 'secret'"), "{err}");
+    }
+
+    #[test]
+    fn builtin_rules_load_and_validate() {
+        let set = RuleSet::load(&[]).unwrap();
+        assert!(set.rules().len() >= 40, "{}", set.rules().len());
+        let errors = set.validate_all();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+}

@@ -1,0 +1,84 @@
+//! Serde schema of rule and config files (`patterns.toml`, `.leakgate.toml`, `--config`).
+
+use super::{AllowlistSpec, Rotation};
+use serde::{Deserialize, Serialize};
+
+/// Top level of a rule or config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub rule: Vec<toml::Spanned<RuleSpec>>,
+    /// Rule ids to switch off.
+    #[serde(default)]
+    pub disabled_rules: Vec<String>,
+    #[serde(default)]
+    pub allowlist: Vec<AllowlistSpec>,
+}
+
+/// One `[[rule]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub provider: String,
+    pub description: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub confidence: Confidence,
+    pub keywords: Vec<String>,
+    pub regex: String,
+    pub min_entropy: Option<f64>,
+    /// Window on each side of a keyword hit, for regexes without a bounded match length.
+    pub max_len: Option<usize>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    #[serde(default)]
+    pub rotate: Rotation,
+    pub allowlist: Option<AllowlistSpec>,
+}
+
+/// How bad an exposure of this kind of credential is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// How sure a match is to be a real credential.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}

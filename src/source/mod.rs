@@ -1,0 +1,6 @@
+//! Where bytes come from. Each source yields content plus provenance and knows nothing about
+//! rules: `worktree` walks files on disk, `git` answers questions about a repository (tracked,
+//! ignored, committed) through gix.
+
+pub mod git;
+pub mod worktree;
