@@ -96,7 +96,13 @@ declare -A BIN VER STATUS WALLS RSS FOUND
 active=()
 for t in "${tools[@]}"; do
     case $t in
-        leakgate) b=$(lg_leakgate_bin) || b= ;;
+        leakgate)
+            b=$(lg_leakgate_bin) || b=
+            if [ -n "$b" ]; then
+                lg_log "leakgate: using $b ($(date -r "$b" '+built %Y-%m-%d %H:%M'))"
+                b=$(lg_pin_bin "$b" "$work") || b=
+            fi
+            ;;
         *) b=$(lg_peer "$t") || b= ;;
     esac
     if [ -z "$b" ]; then
@@ -142,6 +148,9 @@ for ((i = 1; i <= runs; i++)); do
         read -r wall rss rc <<<"$(lg_time "$work/$t.out" "$work/$t.err" "${CMD[@]}")"
         if ! ok_status "$t" "$rc"; then
             STATUS[$t]="failed (exit $rc)"
+            if [ "${TIMEOUT:-0}" != 0 ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then
+                STATUS[$t]="timed out (> ${TIMEOUT}s)"
+            fi
             lg_warn "$t run $i exited $rc; stderr tail:"
             tail -n 5 "$work/$t.err" | sed 's/^/    /' >&2
             continue

@@ -16,6 +16,7 @@
 #   lg_peer NAME                          path of a peer tool ($NAME_UPPER env, peers bin dir, PATH)
 #   lg_leakgate_bin                       path of the leakgate binary ($LEAKGATE, else target/release,
 #                                         built with cargo build --release when missing)
+#   lg_pin_bin BIN DIR                    copy BIN into DIR (a rebuild cannot swap it mid-benchmark)
 #   lg_tool_version NAME BIN              version string of a tool, "?" when unknown
 #   lg_count FORMAT FILE                  number of findings in a report (see lg_count for formats)
 #   lg_tree_stats DIR                     "FILES BYTES" (regular files, apparent size, no symlinks)
@@ -146,6 +147,14 @@ lg_leakgate_bin() {
     fi
     [ -x "$bin" ] || { lg_warn "no leakgate binary at $bin"; return 1; }
     echo "$bin"
+}
+
+# lg_pin_bin BIN DIR: copy BIN into DIR and print the copy's path, so that a concurrent
+# `cargo build` replacing target/release/leakgate cannot change the binary between runs.
+lg_pin_bin() {
+    local dst
+    dst=$2/$(basename "$1")
+    cp "$1" "$dst" && chmod +x "$dst" && echo "$dst"
 }
 
 # lg_tool_version NAME BIN: the first version-looking word of the tool's version output.

@@ -87,8 +87,9 @@ pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std:
         line.push_str(&format!(" ({})", by_exp.join(", ")));
     }
     line.push_str(&format!(
-        " · {} files, {} scanned",
+        " · {} file{}, {} scanned",
         s.files_scanned,
+        if s.files_scanned == 1 { "" } else { "s" },
         human_bytes(s.bytes_scanned)
     ));
     if s.skipped > 0 {

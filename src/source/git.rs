@@ -28,6 +28,15 @@ pub enum GitError {
 /// The repository containing `path`, or `None` when there is none.
 pub fn discover(path: &Path) -> Result<Option<gix::Repository>, GitError> {
     use gix::discover::upwards::Error as E;
+    // Discovery starts from a directory: a file's own directory.
+    let path = if path.is_dir() {
+        path
+    } else {
+        match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
+    };
     let open_err = |message: String| GitError::Open {
         path: path.display().to_string(),
         message,

@@ -1,0 +1,6 @@
+//! Integration tests: the leakgate binary run against temporary directories and git repositories
+//! built with the git CLI.
+
+mod rules;
+mod scan;
+mod support;

@@ -1,0 +1,175 @@
+//! Test support: temporary git repositories built with the git CLI, the leakgate binary, and
+//! secret generators. Secrets are generated at run time so the repository itself scans clean.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary directory, optionally a git repository, deleted on drop.
+pub struct TestRepo {
+    dir: tempfile::TempDir,
+}
+
+impl TestRepo {
+    /// An empty directory that is not a git repository.
+    pub fn plain() -> Self {
+        TestRepo {
+            dir: tempfile::Builder::new()
+                .prefix("leakgate-test-")
+                .tempdir()
+                .expect("tempdir"),
+        }
+    }
+
+    /// A fresh repository with a deterministic identity.
+    pub fn new() -> Self {
+        let r = Self::plain();
+        r.git(&["init", "-q", "-b", "main"]);
+        r.git(&["config", "user.name", "Test User"]);
+        r.git(&["config", "user.email", "test@example.org"]);
+        r.git(&["config", "commit.gpgsign", "false"]);
+        r
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Write a file (creating parent directories).
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+        let p = self.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, content).expect("write");
+        self
+    }
+
+    /// Run git in the repository and return stdout; panics on failure.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_AUTHOR_DATE", "2024-01-02T03:04:05Z")
+            .env("GIT_COMMITTER_DATE", "2024-01-02T03:04:05Z")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn commit_all(&self, msg: &str) -> &Self {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", msg]);
+        self
+    }
+
+    /// Run leakgate with `args` in this directory.
+    pub fn leakgate(&self, args: &[&str]) -> Run {
+        Run::new(
+            leakgate()
+                .args(args)
+                .current_dir(self.path())
+                .output()
+                .expect("leakgate runs"),
+        )
+    }
+}
+
+/// The leakgate binary under test, with a clean environment.
+pub fn leakgate() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_leakgate"));
+    c.env_remove("NO_COLOR").env_remove("GIT_DIR");
+    c
+}
+
+/// A finished leakgate run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn new(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+
+    /// Findings of a JSON run.
+    pub fn findings(&self) -> Vec<serde_json::Value> {
+        self.json()["findings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// Deterministic pseudo-random tokens (xorshift), so fixtures are stable across runs.
+pub struct Gen(u64);
+
+pub const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+pub const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+impl Gen {
+    pub fn new(seed: u64) -> Self {
+        Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn chars(&mut self, alphabet: &[u8], n: usize) -> String {
+        (0..n)
+            .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
+            .collect()
+    }
+
+    /// An Anthropic API key in the real format.
+    pub fn anthropic(&mut self) -> String {
+        format!("{}-api03-{}AA", "sk-ant", self.chars(B64URL, 93))
+    }
+
+    /// An AWS access key id.
+    pub fn aws_key_id(&mut self) -> String {
+        format!(
+            "{}{}",
+            "AKIA",
+            self.chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+        )
+    }
+
+    /// A Hugging Face user token.
+    pub fn huggingface(&mut self) -> String {
+        format!("{}_{}", "hf", self.chars(&ALNUM[..52], 34))
+    }
+}
+
+/// Findings' `field` values, in order.
+pub fn field(findings: &[serde_json::Value], field: &str) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| f[field].as_str().unwrap_or_default().to_string())
+        .collect()
+}
