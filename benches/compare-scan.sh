@@ -128,6 +128,7 @@ lg_log "tree: $tree: $mb MB in $nfiles files; $runs run(s) per tool"
 [ "$nfiles" -gt 0 ] || lg_warn "the tree has no regular files"
 
 # ---- warm up ----------------------------------------------------------------------------------
+load0=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
 lg_log "warming the page cache (one untimed read of every file) ..."
 lg_warm_cache "$tree"
 if [ -n "${BIN[kingfisher]:-}" ]; then
@@ -183,7 +184,7 @@ lg_med=${MED[leakgate]:-}
 
 echo
 echo "Tree: \`$tree\`: $mb MB in $nfiles files. Median of $runs run(s), warm page cache."
-echo "Machine: $(lg_machine)."
+echo "Machine: $(lg_machine). Load average before the runs: $load0."
 echo
 echo "| tool | version | median wall s | peak RSS MB | findings | x leakgate |"
 echo "|---|---|---:|---:|---:|---:|"
@@ -207,6 +208,18 @@ for t in "${tools[@]}"; do
     line="${CMD[*]}"
     printf -- "- \`%s\`\n" "${line//"$tree"/TREE}"
 done
+if [ "${STATUS[leakgate]:-}" = ok ]; then
+    python3 - "$work/leakgate.out" <<'PY' || true
+import json, sys
+s = json.load(open(sys.argv[1])).get("summary", {})
+skip = ", ".join(f"{k} {v}" for k, v in s.get("skipped_by_reason", {}).items() if v) or "none"
+print(f"\nleakgate's own summary: {s.get('files_scanned', '?')} files, "
+      f"{s.get('bytes_scanned', 0) / 1048576:.1f} MB scanned; skipped {s.get('skipped', '?')} ({skip}); "
+      f"errors {s.get('errors', '?')}; {s.get('rules', '?')} rule(s).")
+PY
+fi
+echo
+echo "Findings are raw counts: rule sets, deduplication and file selection differ between tools."
 if [ -n "${BIN[kingfisher]:-}" ]; then
     echo
     echo "Kingfisher's compiled rule cache was primed before timing (a cold first run adds a few seconds)."
