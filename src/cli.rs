@@ -21,6 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan the working tree: every file, gitignored and hidden ones included.
     Scan(ScanArgs),
+    /// Scan every object in the repository's object database once, attributing each secret to the
+    /// commit that first exposed it.
+    History(HistoryArgs),
     /// List, check or explain the rules in effect.
     Rules {
         #[command(subcommand)]
@@ -127,6 +130,34 @@ pub struct ScanArgs {
     /// Also scan dependency and cache folders (node_modules, target, .venv, ...).
     #[arg(long)]
     pub include_deps: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Repository (bare, non-bare, linked worktree, or a path inside one). Default: `.`.
+    pub repo: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Only what commits not reachable from REV introduced.
+    #[arg(long, value_name = "REV", conflicts_with = "range")]
+    pub since: Option<String>,
+    /// Only what the commits in A..B introduced.
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Only commits reachable from REF (with --since: and not from REV).
+    #[arg(long, value_name = "REF", conflicts_with = "range")]
+    pub branch: Option<String>,
+    /// Skip objects that no ref reaches.
+    #[arg(long)]
+    pub reachable_only: bool,
+    /// Do not fail (exit 2) when objects are missing (partial clones); still report them.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Skip blobs larger than this many bytes (suffixes K, M, G accepted).
+    #[arg(long, default_value = "25M", value_parser = parse_size)]
+    pub max_file_size: u64,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

@@ -96,6 +96,9 @@ pub struct Finding {
     pub commit: Option<CommitInfo>,
     pub also_in_history: Option<bool>,
     pub rotation: Rotation,
+    /// Git blob (or tag object) id holding the secret, for history findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
     /// The unredacted secret; never serialized. `secret` holds what may be shown.
     #[serde(skip)]
     pub raw_secret: Vec<u8>,
@@ -213,11 +216,33 @@ pub fn from_matches(
             commit: None,
             also_in_history: None,
             rotation: rule.rotate.clone(),
+            blob: None,
             raw_secret: raw,
             repo_path: None,
         });
     }
     out
+}
+
+/// Replace every found secret that appears in commit text (a summary line that carries a secret
+/// found in a commit message) with its redacted form, unless secrets are to be shown.
+pub fn scrub_commit_text(findings: &mut [Finding], show_secrets: bool) {
+    if show_secrets {
+        return;
+    }
+    let mut secrets: Vec<Vec<u8>> = findings.iter().map(|f| f.raw_secret.clone()).collect();
+    secrets.sort();
+    secrets.dedup();
+    for f in findings.iter_mut() {
+        if let Some(c) = &mut f.commit {
+            for s in &secrets {
+                let text = String::from_utf8_lossy(s);
+                if !text.is_empty() && c.summary.contains(text.as_ref()) {
+                    c.summary = c.summary.replace(text.as_ref(), &redact(s));
+                }
+            }
+        }
+    }
 }
 
 /// Apply config-level allowlists. Returns the kept findings and, per allowlist label, how many

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod history;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod source;

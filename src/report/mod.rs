@@ -39,6 +39,25 @@ pub struct Summary {
     /// Rule and config files in effect.
     pub config_sources: Vec<String>,
     pub rules: usize,
+    /// History scans: objects decoded (blobs, trees, commits, tags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objects_scanned: Option<u64>,
+    /// History scans: commits considered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits: Option<usize>,
+    /// History scans: objects referenced but absent (partial or damaged clone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_objects: Option<Vec<MissingObjectEntry>>,
+    /// History scans: the repository is a shallow clone; older history was not scanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shallow: Option<bool>,
+}
+
+/// A missing object in the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingObjectEntry {
+    pub id: String,
+    pub path: String,
 }
 
 /// Everything a reporter needs.

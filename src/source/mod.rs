@@ -3,4 +3,6 @@
 //! ignored, committed) through gix.
 
 pub mod git;
+pub mod graph;
+pub mod history;
 pub mod worktree;

@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 /// A temporary directory, optionally a git repository, deleted on drop.
 pub struct TestRepo {
     dir: tempfile::TempDir,
+    /// Hours after 2024-01-02T00:00:00Z used for the next git command's dates.
+    clock: std::cell::Cell<i64>,
 }
 
 impl TestRepo {
@@ -17,6 +19,7 @@ impl TestRepo {
                 .prefix("leakgate-test-")
                 .tempdir()
                 .expect("tempdir"),
+            clock: std::cell::Cell::new(0),
         }
     }
 
@@ -48,13 +51,22 @@ impl TestRepo {
         self
     }
 
-    /// Run git in the repository and return stdout; panics on failure.
+    /// Run git in the repository and return stdout; panics on failure. Every call advances
+    /// the author and committer dates by one hour, so commits are ordered in time.
     pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(self.path(), args)
+    }
+
+    /// Run git in another directory with this repository's clock.
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let t = self.clock.get();
+        self.clock.set(t + 1);
+        let date = format!("{} +0000", 1_704_153_600 + t * 3600);
         let out = Command::new("git")
             .args(args)
-            .current_dir(self.path())
-            .env("GIT_AUTHOR_DATE", "2024-01-02T03:04:05Z")
-            .env("GIT_COMMITTER_DATE", "2024-01-02T03:04:05Z")
+            .current_dir(dir)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
             .env_remove("GIT_DIR")
             .env_remove("GIT_INDEX_FILE")
             .output()
@@ -71,6 +83,11 @@ impl TestRepo {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "-m", msg]);
         self
+    }
+
+    /// Full id of a revision.
+    pub fn rev(&self, rev: &str) -> String {
+        self.git(&["rev-parse", rev]).trim().to_string()
     }
 
     /// Run leakgate with `args` in this directory.

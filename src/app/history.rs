@@ -1,0 +1,112 @@
+//! `leakgate history`: every object in the repository's object database, once, with each
+//! finding attributed to the commit that first exposed it.
+
+use super::{Outcome, emit};
+use crate::cli::HistoryArgs;
+use crate::config::{self, OutputConfig};
+use crate::finding;
+use crate::history::{self, HistoryOptions, Scope};
+use crate::progress::ProgressLine;
+use crate::report::{MissingObjectEntry, Report, Summary};
+use crate::source::git;
+use crate::source::worktree::FileError;
+use anyhow::{Result, anyhow};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
+    let out = OutputConfig::from_args(&args.output);
+    let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let repo = git::discover(&path)?
+        .ok_or_else(|| anyhow!("'{}' is not inside a git repository", path.display()))?;
+    let config_root = repo.workdir().map(PathBuf::from);
+    let rules = config::load_rules(&args.config, config_root.as_deref())?;
+    let scope = Scope::from_options(
+        args.since.as_deref(),
+        args.range.as_deref(),
+        args.branch.as_deref(),
+        args.reachable_only,
+    )?;
+    let opts = HistoryOptions {
+        scope,
+        threads: out.threads,
+        max_blob_size: args.max_file_size,
+        finding: out.finding,
+    };
+    let progress = Arc::new(history::Progress::default());
+    let line = ProgressLine::start(Arc::clone(&progress), "history", !out.render.quiet);
+    let scan = history::scan(&repo, &rules, &opts, &progress)?;
+    drop(line);
+    let report = history_report(scan, &rules, args.allow_missing, out.finding.show_secrets);
+    emit(&report, &out)?;
+    Ok(Outcome::of(&report))
+}
+
+/// Turn a history scan into a report: allowlists, summary, completeness.
+pub(super) fn history_report(
+    scan: history::HistoryScan,
+    rules: &crate::rules::RuleSet,
+    allow_missing: bool,
+    show_secrets: bool,
+) -> Report {
+    let mut all = scan.findings;
+    // Scrub before allowlisting: an allowlisted secret must not leak through a summary either.
+    finding::scrub_commit_text(&mut all, show_secrets);
+    let (findings, suppressed) = finding::apply_allowlists(rules, all);
+    let mut errors: Vec<FileError> = scan
+        .errors
+        .iter()
+        .map(|e| FileError {
+            path: e.path.clone(),
+            error: e.error.clone(),
+        })
+        .collect();
+    let mut missing = scan.missing.clone();
+    missing.sort();
+    missing.dedup_by(|a, b| a.id == b.id);
+    for m in &missing {
+        errors.push(FileError {
+            path: if m.path.is_empty() {
+                m.id.to_string()
+            } else {
+                m.path.clone()
+            },
+            error: format!("missing git object {}", m.id),
+        });
+    }
+    let incomplete = !scan.errors.is_empty() || (!missing.is_empty() && !allow_missing);
+    let mut report = Report {
+        findings,
+        summary: Summary {
+            files_scanned: scan.blobs_scanned,
+            bytes_scanned: scan.bytes_scanned,
+            skipped: scan.skipped_binary + scan.skipped_large,
+            incomplete,
+            skipped_by_reason: [
+                ("binary".to_string(), scan.skipped_binary),
+                ("too_large".to_string(), scan.skipped_large),
+            ]
+            .into_iter()
+            .collect(),
+            error_details: errors,
+            suppressed_by_allowlist: suppressed,
+            config_sources: rules.sources.clone(),
+            rules: rules.rules().len(),
+            objects_scanned: Some(scan.objects_scanned),
+            commits: Some(scan.commits),
+            missing_objects: Some(
+                missing
+                    .iter()
+                    .map(|m| MissingObjectEntry {
+                        id: m.id.to_string(),
+                        path: m.path.clone(),
+                    })
+                    .collect(),
+            ),
+            shallow: Some(scan.shallow),
+            ..Summary::default()
+        },
+    };
+    report.finish();
+    report
+}

@@ -1,0 +1,88 @@
+//! One function per command: sources -> engine -> findings -> reporter. This is the only place
+//! (with `main`) that uses `anyhow`.
+
+mod history;
+mod rules;
+mod scan;
+
+use crate::cli::{Cli, Command};
+use crate::config::OutputConfig;
+use crate::report::Report;
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::Path;
+
+/// How a command ended; maps to the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing found, everything read: exit 0.
+    Clean,
+    /// Findings: exit 1 (even if some content could not be read).
+    Findings,
+    /// No findings but the scan was incomplete, or a check failed: exit 2.
+    Incomplete,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+            Outcome::Incomplete => 2,
+        }
+    }
+
+    pub(crate) fn of(report: &Report) -> Self {
+        if !report.findings.is_empty() {
+            Outcome::Findings
+        } else if report.summary.incomplete {
+            Outcome::Incomplete
+        } else {
+            Outcome::Clean
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::History(args) => history::run(args),
+        Command::Rules { command } => rules::run(command),
+    }
+}
+
+/// Open the output destination: `--output FILE` (created with 0600 permissions) or stdout.
+pub(crate) fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    match path {
+        None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
+        Some(p) => {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                o.mode(0o600);
+            }
+            let f = o
+                .open(p)
+                .with_context(|| format!("cannot create output file {}", p.display()))?;
+            Ok(Box::new(std::io::BufWriter::new(f)))
+        }
+    }
+}
+
+pub(crate) fn emit(report: &Report, out: &OutputConfig) -> Result<()> {
+    let mut w = open_output(out.output.as_deref())?;
+    report
+        .write(out.format, out.render, &mut w)
+        .and_then(|()| w.flush())
+        .or_else(|e| {
+            // A closed pipe (`leakgate scan | head`) is not an error of ours.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .context("cannot write the report")
+}

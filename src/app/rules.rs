@@ -1,0 +1,159 @@
+//! `leakgate rules list|check|explain`.
+
+use super::{Outcome, open_output};
+use crate::cli::{RulesArgs, RulesCommand};
+use crate::config;
+use crate::engine::Scanner;
+use crate::finding;
+use crate::report::Format;
+use crate::rules::RuleSet;
+use anyhow::{Result, bail};
+use std::io::Write;
+
+pub(super) fn run(cmd: RulesCommand) -> Result<Outcome> {
+    match cmd {
+        RulesCommand::List(args) => {
+            let set = load_for_rules(&args)?;
+            let mut w = open_output(None)?;
+            rules_list(&set, args.format, &mut w)?;
+            w.flush()?;
+            Ok(Outcome::Clean)
+        }
+        RulesCommand::Check(args) => {
+            let set = load_for_rules(&args)?;
+            let mut w = open_output(None)?;
+            let failures = rules_check(&set, &mut w)?;
+            w.flush()?;
+            Ok(if failures == 0 {
+                Outcome::Clean
+            } else {
+                Outcome::Incomplete
+            })
+        }
+        RulesCommand::Explain { id, args } => {
+            let set = load_for_rules(&args)?;
+            let Some(rule) = set.rules().iter().find(|r| r.id == id) else {
+                bail!("no rule with id '{id}' (see `leakgate rules list`)");
+            };
+            let mut w = open_output(None)?;
+            writeln!(w, "{} ({}): {}", rule.id, rule.provider, rule.description)?;
+            writeln!(
+                w,
+                "severity {}, confidence {}",
+                rule.severity.as_str(),
+                rule.confidence.as_str()
+            )?;
+            writeln!(w, "keywords: {}", rule.keywords.join(", "))?;
+            writeln!(w, "regex: {}", rule.regex)?;
+            if let Some(e) = rule.min_entropy {
+                writeln!(w, "min entropy: {e} bits/byte")?;
+            }
+            writeln!(w, "defined at {}:{}", rule.origin.file, rule.origin.line)?;
+            writeln!(w, "rotate: {}", rule.rotate.url)?;
+            for (i, s) in rule.rotate.steps.iter().enumerate() {
+                writeln!(w, "  {}. {s}", i + 1)?;
+            }
+            w.flush()?;
+            Ok(Outcome::Clean)
+        }
+    }
+}
+
+fn load_for_rules(args: &RulesArgs) -> Result<RuleSet> {
+    let cwd = std::env::current_dir().ok();
+    Ok(config::load_rules(&args.config, cwd.as_deref())?)
+}
+
+fn rules_list(set: &RuleSet, format: Format, w: &mut impl Write) -> Result<()> {
+    if format == Format::Human {
+        for r in set.rules() {
+            writeln!(
+                w,
+                "{:<40} {:<9} {:<7} {:<22} {}",
+                r.id,
+                r.severity.as_str(),
+                r.confidence.as_str(),
+                r.provider,
+                r.description
+            )?;
+        }
+        let providers: std::collections::BTreeSet<&str> =
+            set.rules().iter().map(|r| r.provider.as_str()).collect();
+        writeln!(
+            w,
+            "{} rules, {} providers",
+            set.rules().len(),
+            providers.len()
+        )?;
+    } else {
+        let rules: Vec<serde_json::Value> = set
+            .rules()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id, "provider": r.provider, "description": r.description,
+                    "severity": r.severity, "confidence": r.confidence, "keywords": r.keywords,
+                    "rotation": r.rotate, "defined_in": r.origin.file,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *w, &serde_json::json!({"rules": rules}))?;
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// Run every rule's examples (each must yield a finding of that rule) and negative examples (none
+/// may). Returns the number of failures.
+fn rules_check(set: &RuleSet, w: &mut impl Write) -> Result<usize> {
+    let mut failures = 0usize;
+    for e in set.validate_all() {
+        writeln!(w, "FAIL {e}")?;
+        failures += 1;
+    }
+    for (ri, rule) in set.rules().iter().enumerate() {
+        let mut scanner = Scanner::for_rule(set, ri as u32);
+        let hits =
+            |scanner: &mut Scanner<'_>, text: &str| !scanner.scan(text.as_bytes()).is_empty();
+        let mut problems = Vec::new();
+        if rule.examples.is_empty() {
+            problems.push("has no examples".to_string());
+        }
+        if rule.rotate.url.is_empty() || rule.rotate.steps.is_empty() {
+            problems.push("has no rotation guidance (rotate.url and rotate.steps)".to_string());
+        }
+        for ex in &rule.examples {
+            if !hits(&mut scanner, ex) {
+                problems.push(format!(
+                    "example not matched: {}",
+                    finding::redact(ex.as_bytes())
+                ));
+            }
+        }
+        for ex in &rule.negative_examples {
+            if hits(&mut scanner, ex) {
+                problems.push(format!("negative example matched: {ex:?}"));
+            }
+        }
+        for p in &problems {
+            writeln!(
+                w,
+                "FAIL {}:{}: rule '{}' {p}",
+                rule.origin.file, rule.origin.line, rule.id
+            )?;
+        }
+        failures += problems.len();
+    }
+    let examples: usize = set
+        .rules()
+        .iter()
+        .map(|r| r.examples.len() + r.negative_examples.len())
+        .sum();
+    writeln!(
+        w,
+        "{} rules, {examples} examples checked, {failures} failure{}",
+        set.rules().len(),
+        if failures == 1 { "" } else { "s" }
+    )?;
+    Ok(failures)
+}

@@ -1,0 +1,683 @@
+//! History scanning: object database -> engine -> attribution -> findings.
+//!
+//! Full mode enumerates every object once ([`crate::source::history`]), scans each blob and each
+//! commit and tag message, then attributes every (rule, secret, path) to the first commit that
+//! exposed it: commits are visited parents-first, oldest first, and each commit contributes only
+//! what differs from all of its parents, so a secret present only in a merge's tree is attributed
+//! to the merge and a file edited after the secret entered it keeps the introducing commit.
+//! Range modes (`--since`, `--range`, `--branch`) scan only the blobs the selected commits
+//! introduced (tree diff against every parent).
+
+use crate::engine::Scanner;
+use crate::finding::{self, CommitInfo, Exposure, Finding, FindingOptions, SourceKind};
+use crate::rules::RuleSet;
+use crate::source::graph::{self, CommitMeta, Graph, MissingObject, Refs, TagMeta, TreeLocator};
+pub use crate::source::history::Progress;
+use crate::source::history::{self as odb, ObjectError};
+use crate::source::worktree::BINARY_PROBE;
+use gix::ObjectId;
+use gix::bstr::{BString, ByteSlice};
+use gix::objs::Kind;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+/// Errors that stop a history scan before it starts.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("cannot read refs: {0}")]
+    Refs(String),
+    #[error("cannot resolve revision '{rev}': {message}")]
+    Rev { rev: String, message: String },
+    #[error("invalid range '{0}': expected A..B")]
+    Range(String),
+}
+
+/// Which commits to look at.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Exclude commits reachable from these revisions.
+    pub exclude: Vec<String>,
+    /// Start from these revisions instead of every ref.
+    pub include: Vec<String>,
+    /// Skip objects no ref reaches (full mode).
+    pub reachable_only: bool,
+}
+
+impl Scope {
+    /// Whether the scope selects commits (range mode) rather than the whole object database.
+    pub fn is_range(&self) -> bool {
+        !self.exclude.is_empty() || !self.include.is_empty()
+    }
+
+    /// Build from `--since`, `--range`, `--branch`.
+    pub fn from_options(
+        since: Option<&str>,
+        range: Option<&str>,
+        branch: Option<&str>,
+        reachable_only: bool,
+    ) -> Result<Self, HistoryError> {
+        let mut s = Scope {
+            reachable_only,
+            ..Scope::default()
+        };
+        if let Some(r) = range {
+            let (a, b) = r
+                .split_once("..")
+                .filter(|(a, b)| !a.is_empty() && !b.is_empty() && !b.starts_with('.'))
+                .ok_or_else(|| HistoryError::Range(r.to_string()))?;
+            s.exclude.push(a.to_string());
+            s.include.push(b.to_string());
+        }
+        if let Some(r) = since {
+            s.exclude.push(r.to_string());
+        }
+        if let Some(b) = branch {
+            s.include.push(b.to_string());
+        }
+        Ok(s)
+    }
+}
+
+/// Options of a history scan.
+#[derive(Debug, Clone)]
+pub struct HistoryOptions {
+    pub scope: Scope,
+    pub threads: usize,
+    pub max_blob_size: u64,
+    pub finding: FindingOptions,
+}
+
+/// The result of a history scan, before allowlists and reporting.
+#[derive(Debug, Default)]
+pub struct HistoryScan {
+    pub findings: Vec<Finding>,
+    pub objects_scanned: u64,
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    pub commits: usize,
+    pub skipped_binary: u64,
+    pub skipped_large: u64,
+    pub missing: Vec<MissingObject>,
+    pub errors: Vec<ObjectError>,
+    pub shallow: bool,
+}
+
+/// Findings of one blob or message, before attribution (path and commit unknown).
+type Hits = Vec<Finding>;
+
+/// What the object visitors collect.
+#[derive(Default)]
+struct Collected {
+    blob_hits: HashMap<ObjectId, Hits>,
+    commits: HashMap<ObjectId, CommitMeta>,
+    commit_msg_hits: HashMap<ObjectId, Hits>,
+    tags: HashMap<ObjectId, TagMeta>,
+    tag_msg_hits: HashMap<ObjectId, Hits>,
+    binary: u64,
+    large: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Scan bytes of one object; returns findings with no location yet.
+fn scan_bytes(
+    scanner: &mut Scanner<'_>,
+    data: &[u8],
+    source: SourceKind,
+    opts: FindingOptions,
+) -> Hits {
+    let matches = scanner.scan(data);
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    finding::from_matches(
+        scanner.rules(),
+        data,
+        &matches,
+        "",
+        source,
+        Exposure::Reachable,
+        opts,
+    )
+}
+
+/// Is this blob scannable text within the size limit? Counts what it skips.
+fn blob_gate(data: &[u8], max: u64, c: &Mutex<Collected>) -> bool {
+    if data.len() as u64 > max {
+        lock(c).large += 1;
+        return false;
+    }
+    if memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some() {
+        lock(c).binary += 1;
+        return false;
+    }
+    true
+}
+
+/// Handle one object: scan blobs and messages, remember commits and tags.
+fn visit_object(
+    scanner: &mut Scanner<'_>,
+    collected: &Mutex<Collected>,
+    opts: &HistoryOptions,
+    hash: gix::hash::Kind,
+    kind: Kind,
+    id: &gix::oid,
+    data: &[u8],
+) {
+    match kind {
+        Kind::Blob => {
+            if !blob_gate(data, opts.max_blob_size, collected) {
+                return;
+            }
+            let hits = scan_bytes(scanner, data, SourceKind::Blob, opts.finding);
+            if !hits.is_empty() {
+                lock(collected).blob_hits.insert(id.to_owned(), hits);
+            }
+        }
+        Kind::Commit => {
+            if let Some((meta, message)) = graph::parse_commit(data, hash) {
+                let hits = scan_bytes(scanner, message, SourceKind::CommitMessage, opts.finding);
+                let mut c = lock(collected);
+                c.commits.insert(id.to_owned(), meta);
+                if !hits.is_empty() {
+                    c.commit_msg_hits.insert(id.to_owned(), hits);
+                }
+            }
+        }
+        Kind::Tag => {
+            if let Some((meta, message)) = graph::parse_tag(data, hash) {
+                let hits = scan_bytes(scanner, message, SourceKind::TagMessage, opts.finding);
+                let mut c = lock(collected);
+                c.tags.insert(id.to_owned(), meta);
+                if !hits.is_empty() {
+                    c.tag_msg_hits.insert(id.to_owned(), hits);
+                }
+            }
+        }
+        Kind::Tree => {}
+    }
+}
+
+/// Scan a repository's history.
+pub fn scan(
+    repo: &gix::Repository,
+    rules: &RuleSet,
+    opts: &HistoryOptions,
+    progress: &Progress,
+) -> Result<HistoryScan, HistoryError> {
+    if opts.scope.is_range() {
+        return scan_range(repo, rules, opts);
+    }
+    let hash = repo.object_hash();
+    let collected = Mutex::new(Collected::default());
+    let dirs = odb::object_dirs(&repo.common_dir().join("objects"));
+    let stats = odb::enumerate(&dirs, hash, opts.threads, progress, || {
+        let mut scanner = Scanner::new(rules);
+        let collected = &collected;
+        move |kind, id: &gix::oid, data: &[u8]| {
+            visit_object(&mut scanner, collected, opts, hash, kind, id, data);
+        }
+    });
+    let c = collected.into_inner().unwrap_or_else(|e| e.into_inner());
+    let refs = graph::read_refs(repo, &c.tags).map_err(HistoryError::Refs)?;
+    let shallow = graph::shallow_commits(repo);
+    let graph = Graph::new(c.commits, &refs, &shallow);
+    let mut out = HistoryScan {
+        objects_scanned: stats.objects,
+        blobs_scanned: stats.blobs - c.binary - c.large,
+        bytes_scanned: stats.blob_bytes,
+        commits: graph.commits.len(),
+        skipped_binary: c.binary,
+        skipped_large: c.large,
+        errors: stats.errors,
+        shallow: graph.shallow,
+        ..HistoryScan::default()
+    };
+    let attribution = Attribution::new(repo, &graph, &refs, &c.tags);
+    // Blobs: where each secret sits in which commits.
+    let targets: HashSet<ObjectId> = c.blob_hits.keys().copied().collect();
+    let mut locator = TreeLocator::new(repo, Some(&targets));
+    locator.check_missing = true;
+    for id in &graph.reachable {
+        locator.visit(graph.commits[id].tree);
+    }
+    locator.check_missing = false;
+    out.missing = locator.missing.clone();
+    out.missing
+        .extend(graph.missing_commits.iter().map(|id| MissingObject {
+            id: *id,
+            path: String::new(),
+        }));
+    let order = graph.topo_time_order();
+    let head_secrets = head_secrets(&graph, &refs, &mut locator, &c.blob_hits);
+    let mut locs = Locations::default();
+    let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
+    for id in &order {
+        let commit = &graph.commits[id];
+        let parent_trees: Vec<ObjectId> = commit
+            .parents
+            .iter()
+            .filter_map(|p| graph.commits.get(p).map(|c| c.tree))
+            .collect();
+        let reachable = graph.reachable.contains(id);
+        let mut introduced = Vec::new();
+        locator.introduced(commit.tree, &parent_trees, &mut introduced);
+        for (path, blob) in introduced {
+            seen_blobs.insert(blob);
+            for hit in &c.blob_hits[&blob] {
+                locs.add(hit, path.clone(), *id, Some(blob), reachable);
+            }
+        }
+        if let Some(hits) = c.commit_msg_hits.get(id) {
+            for hit in hits {
+                locs.add(hit, BString::default(), *id, None, reachable);
+            }
+        }
+    }
+    let mut findings = locs.into_findings(&attribution, &head_secrets);
+    // Tag messages: attributed to the tag's target, with the tag's name in refs.
+    for (tag_id, hits) in &c.tag_msg_hits {
+        let meta = &c.tags[tag_id];
+        let target = peel_tag(*tag_id, &c.tags);
+        let reachable = refs.tips.iter().any(|t| t.direct == *tag_id);
+        for hit in hits {
+            let mut f = hit.clone();
+            f.exposure = if reachable {
+                Exposure::Reachable
+            } else {
+                Exposure::Unreachable
+            };
+            f.commit = graph.commits.get(&target).map(|_| {
+                let mut info = attribution.commit_info(target, &head_secrets, hit);
+                info.refs.insert(0, format!("refs/tags/{}", meta.name));
+                info
+            });
+            f.blob = Some(tag_id.to_string());
+            findings.push(f);
+        }
+    }
+    // Blobs no commit reaches.
+    let mut unreachable: Vec<(&ObjectId, &Hits)> = c
+        .blob_hits
+        .iter()
+        .filter(|(id, _)| !seen_blobs.contains(*id))
+        .collect();
+    unreachable.sort_by_key(|(id, _)| **id);
+    for (id, hits) in unreachable {
+        for hit in hits {
+            let mut f = hit.clone();
+            f.exposure = Exposure::Unreachable;
+            f.blob = Some(id.to_string());
+            findings.push(f);
+        }
+    }
+    if opts.scope.reachable_only {
+        findings.retain(|f| f.exposure == Exposure::Reachable);
+    }
+    out.findings = findings;
+    Ok(out)
+}
+
+fn peel_tag(mut id: ObjectId, tags: &HashMap<ObjectId, TagMeta>) -> ObjectId {
+    for _ in 0..32 {
+        match tags.get(&id) {
+            Some(t) => id = t.target,
+            None => break,
+        }
+    }
+    id
+}
+
+/// (rule, secret) pairs present anywhere in HEAD's tree.
+fn head_secrets(
+    graph: &Graph,
+    refs: &Refs,
+    locator: &mut TreeLocator<'_>,
+    blob_hits: &HashMap<ObjectId, Hits>,
+) -> HashSet<(String, Vec<u8>)> {
+    let mut out = HashSet::new();
+    let Some(head) = refs.head.and_then(|h| graph.commits.get(&h)) else {
+        return out;
+    };
+    let mut all = Vec::new();
+    locator.introduced(head.tree, &[], &mut all);
+    for (_, blob) in all {
+        for h in blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]) {
+            out.insert((h.rule_id.clone(), h.raw_secret.clone()));
+        }
+    }
+    out
+}
+
+/// Commit metadata and ref reachability for attributed findings.
+struct Attribution<'a> {
+    graph: &'a Graph,
+    refs: &'a Refs,
+    /// Cache: commit -> refs that reach it.
+    reaching: Mutex<HashMap<ObjectId, Vec<String>>>,
+}
+
+impl<'a> Attribution<'a> {
+    fn new(
+        _repo: &gix::Repository,
+        graph: &'a Graph,
+        refs: &'a Refs,
+        _tags: &HashMap<ObjectId, TagMeta>,
+    ) -> Self {
+        Attribution {
+            graph,
+            refs,
+            reaching: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Refs (excluding HEAD) from which `commit` is reachable.
+    fn refs_reaching(&self, commit: ObjectId) -> Vec<String> {
+        if let Some(r) = lock(&self.reaching).get(&commit) {
+            return r.clone();
+        }
+        let mut names: Vec<String> = if self.graph.reachable.contains(&commit) {
+            let desc = self.graph.descendants(commit);
+            self.refs
+                .tips
+                .iter()
+                .filter(|t| t.name != "HEAD" && desc.contains(&t.commit))
+                .map(|t| t.name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        names.sort();
+        names.dedup();
+        lock(&self.reaching).insert(commit, names.clone());
+        names
+    }
+
+    fn commit_info(
+        &self,
+        id: ObjectId,
+        head_secrets: &HashSet<(String, Vec<u8>)>,
+        hit: &Finding,
+    ) -> CommitInfo {
+        let c = &self.graph.commits[&id];
+        let refs = self.refs_reaching(id);
+        let pushed = refs.iter().any(|r| r.starts_with("refs/remotes/"));
+        CommitInfo {
+            id: id.to_string(),
+            author: c.author.clone(),
+            email: c.email.clone(),
+            date: graph::rfc3339(c.time, c.offset),
+            summary: c.summary.clone(),
+            in_head: head_secrets.contains(&(hit.rule_id.clone(), hit.raw_secret.clone())),
+            pushed,
+            refs,
+        }
+    }
+}
+
+/// First exposure of each (rule, secret, path).
+#[derive(Default)]
+struct Locations {
+    index: HashMap<(String, Vec<u8>, BString), usize>,
+    list: Vec<Location>,
+}
+
+struct Location {
+    hit: Finding,
+    path: BString,
+    first_commit: ObjectId,
+    blob: Option<ObjectId>,
+    reachable: bool,
+}
+
+impl Locations {
+    fn add(
+        &mut self,
+        hit: &Finding,
+        path: BString,
+        commit: ObjectId,
+        blob: Option<ObjectId>,
+        reachable: bool,
+    ) {
+        let key = (hit.rule_id.clone(), hit.raw_secret.clone(), path);
+        match self.index.get(&key) {
+            Some(&i) => self.list[i].reachable |= reachable,
+            None => {
+                self.index.insert(key.clone(), self.list.len());
+                self.list.push(Location {
+                    hit: hit.clone(),
+                    path: key.2,
+                    first_commit: commit,
+                    blob,
+                    reachable,
+                });
+            }
+        }
+    }
+
+    fn into_findings(
+        self,
+        attribution: &Attribution<'_>,
+        head_secrets: &HashSet<(String, Vec<u8>)>,
+    ) -> Vec<Finding> {
+        self.list
+            .into_iter()
+            .map(|l| {
+                let mut f = l.hit;
+                f.path = l.path.to_str_lossy().into_owned();
+                f.exposure = if l.reachable {
+                    Exposure::Reachable
+                } else {
+                    Exposure::Unreachable
+                };
+                f.commit = Some(attribution.commit_info(l.first_commit, head_secrets, &f));
+                f.blob = l.blob.map(|b| b.to_string());
+                f
+            })
+            .collect()
+    }
+}
+
+/// Range mode: scan only what the selected commits introduced.
+fn scan_range(
+    repo: &gix::Repository,
+    rules: &RuleSet,
+    opts: &HistoryOptions,
+) -> Result<HistoryScan, HistoryError> {
+    let hash = repo.object_hash();
+    let resolve = |rev: &str| -> Result<ObjectId, HistoryError> {
+        repo.rev_parse_single(rev)
+            .map_err(|e| HistoryError::Rev {
+                rev: rev.to_string(),
+                message: e.to_string(),
+            })?
+            .object()
+            .and_then(|o| o.peel_to_commit())
+            .map(|c| c.id)
+            .map_err(|e| HistoryError::Rev {
+                rev: rev.to_string(),
+                message: e.to_string(),
+            })
+    };
+    let mut out = HistoryScan::default();
+    let mut tags = HashMap::new();
+    let mut commits: HashMap<ObjectId, CommitMeta> = HashMap::new();
+    let mut messages: HashMap<ObjectId, Vec<u8>> = HashMap::new();
+    let mut missing = Vec::new();
+    let mut load = |id: ObjectId,
+                    commits: &mut HashMap<ObjectId, CommitMeta>,
+                    messages: Option<&mut HashMap<ObjectId, Vec<u8>>>|
+     -> Option<CommitMeta> {
+        if let Some(c) = commits.get(&id) {
+            return Some(c.clone());
+        }
+        let obj = match repo.find_object(id) {
+            Ok(o) => o,
+            Err(_) => {
+                missing.push(MissingObject {
+                    id,
+                    path: String::new(),
+                });
+                return None;
+            }
+        };
+        let (meta, msg) = graph::parse_commit(&obj.data, hash)?;
+        if let Some(m) = messages {
+            m.insert(id, msg.to_vec());
+        }
+        commits.insert(id, meta.clone());
+        Some(meta)
+    };
+    let shallow = graph::shallow_commits(repo);
+    // Commits reachable from the excluded revisions.
+    let mut excluded: HashSet<ObjectId> = HashSet::new();
+    let mut stack = Vec::new();
+    for rev in &opts.scope.exclude {
+        stack.push(resolve(rev)?);
+    }
+    let mut scratch = HashMap::new();
+    while let Some(id) = stack.pop() {
+        if !excluded.insert(id) {
+            continue;
+        }
+        if let Some(c) = load(id, &mut scratch, None)
+            && !shallow.contains(&id)
+        {
+            stack.extend(c.parents);
+        }
+    }
+    drop(scratch);
+    // Selected commits: from the included revisions (or every ref), minus the excluded ones.
+    let refs = graph::read_refs(repo, &tags).map_err(HistoryError::Refs)?;
+    let mut stack: Vec<ObjectId> = if opts.scope.include.is_empty() {
+        refs.tips.iter().map(|t| t.commit).collect()
+    } else {
+        opts.scope
+            .include
+            .iter()
+            .map(|r| resolve(r))
+            .collect::<Result<_, _>>()?
+    };
+    let mut selected = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if excluded.contains(&id) || !selected.insert(id) {
+            continue;
+        }
+        match load(id, &mut commits, Some(&mut messages)) {
+            Some(c) if !shallow.contains(&id) => stack.extend(c.parents),
+            Some(_) => {}
+            None => {
+                selected.remove(&id);
+            }
+        }
+    }
+    // Parents outside the selection are needed only for their trees.
+    let parent_ids: Vec<ObjectId> = commits
+        .iter()
+        .filter(|(id, _)| selected.contains(*id))
+        .flat_map(|(_, c)| c.parents.clone())
+        .filter(|p| !commits.contains_key(p))
+        .collect();
+    for p in parent_ids {
+        load(p, &mut commits, None);
+    }
+    out.shallow = !shallow.is_empty();
+    let graph_refs = Refs {
+        tips: refs.tips.clone(),
+        head: refs.head,
+        reflog_commits: Vec::new(),
+    };
+    let graph = Graph::new(commits, &graph_refs, &shallow);
+    let mut differ = TreeLocator::new(repo, None);
+    differ.check_yielded = true;
+    // Introduced blobs per selected commit, in order.
+    let order: Vec<ObjectId> = graph
+        .topo_time_order()
+        .into_iter()
+        .filter(|id| selected.contains(id))
+        .collect();
+    let mut introduced: Vec<(ObjectId, Vec<(BString, ObjectId)>)> = Vec::new();
+    let mut unique_blobs: Vec<ObjectId> = Vec::new();
+    let mut seen = HashSet::new();
+    for id in &order {
+        let c = &graph.commits[id];
+        let parent_trees: Vec<ObjectId> = c
+            .parents
+            .iter()
+            .filter_map(|p| graph.commits.get(p).map(|pc| pc.tree))
+            .collect();
+        let mut list = Vec::new();
+        differ.introduced(c.tree, &parent_trees, &mut list);
+        for (_, b) in &list {
+            if seen.insert(*b) {
+                unique_blobs.push(*b);
+            }
+        }
+        introduced.push((*id, list));
+    }
+    out.missing = differ.missing.clone();
+    out.missing.extend(missing);
+    // Scan the unique introduced blobs in parallel, one thread-local repository per worker.
+    let collected = Mutex::new(Collected::default());
+    let sync = repo.clone().into_sync();
+    let bytes = std::sync::atomic::AtomicU64::new(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build();
+    let work = || {
+        use rayon::prelude::*;
+        unique_blobs.par_iter().for_each_init(
+            || (sync.to_thread_local(), Scanner::new(rules)),
+            |(repo, scanner), id| {
+                // A blob that cannot be read was already recorded as missing by the differ.
+                if let Ok(obj) = repo.find_object(*id) {
+                    bytes.fetch_add(obj.data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    visit_object(scanner, &collected, opts, hash, Kind::Blob, id, &obj.data);
+                }
+            },
+        )
+    };
+    match pool {
+        Ok(p) => p.install(work),
+        Err(_) => work(),
+    }
+    let mut c = collected.into_inner().unwrap_or_else(|e| e.into_inner());
+    c.blob_hits.retain(|_, v| !v.is_empty());
+    let mut scanner = Scanner::new(rules);
+    for (id, msg) in &messages {
+        if selected.contains(id) {
+            let hits = scan_bytes(&mut scanner, msg, SourceKind::CommitMessage, opts.finding);
+            if !hits.is_empty() {
+                c.commit_msg_hits.insert(*id, hits);
+            }
+        }
+    }
+    tags.clear();
+    let attribution = Attribution::new(repo, &graph, &refs, &tags);
+    let head_locator_targets: HashSet<ObjectId> = c.blob_hits.keys().copied().collect();
+    let mut head_locator = TreeLocator::new(repo, Some(&head_locator_targets));
+    head_locator.check_missing = false;
+    let head_secrets = head_secrets(&graph, &refs, &mut head_locator, &c.blob_hits);
+    let mut locs = Locations::default();
+    for (id, list) in introduced {
+        let reachable = graph.reachable.contains(&id);
+        for (path, blob) in list {
+            for hit in c.blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]) {
+                locs.add(hit, path.clone(), id, Some(blob), reachable);
+            }
+        }
+        for hit in c.commit_msg_hits.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+            locs.add(hit, BString::default(), id, None, reachable);
+        }
+    }
+    out.findings = locs.into_findings(&attribution, &head_secrets);
+    out.commits = order.len();
+    out.blobs_scanned = unique_blobs.len() as u64 - c.binary - c.large;
+    out.objects_scanned = unique_blobs.len() as u64 + order.len() as u64;
+    out.bytes_scanned = bytes.into_inner();
+    out.skipped_binary = c.binary;
+    out.skipped_large = c.large;
+    Ok(out)
+}

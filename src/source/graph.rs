@@ -1,0 +1,502 @@
+//! The commit graph of a repository, as needed to attribute history findings: commits and tags
+//! parsed from their objects, ref tips, reflogs, reachability, a time-respecting topological
+//! order, descendants (which refs reach a commit), and memoised tree lookups that find where given
+//! blobs sit in a tree while checking that every referenced object exists.
+
+use gix::ObjectId;
+use gix::bstr::{BString, ByteSlice, ByteVec};
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::path::Path;
+use std::rc::Rc;
+
+/// What a commit object says about itself (the message is scanned separately).
+#[derive(Debug, Clone)]
+pub struct CommitMeta {
+    pub tree: ObjectId,
+    pub parents: Vec<ObjectId>,
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+    pub offset: i32,
+    pub author: String,
+    pub email: String,
+    pub summary: String,
+}
+
+/// Parse a commit object; `None` if it is malformed.
+pub fn parse_commit(data: &[u8], hash: gix::hash::Kind) -> Option<(CommitMeta, &[u8])> {
+    let c = gix::objs::CommitRef::from_bytes(data, hash).ok()?;
+    let author = c.author().ok()?;
+    let committer = c.committer().ok()?;
+    let time = committer.time().ok().unwrap_or_default();
+    let message: &[u8] = c.message;
+    Some((
+        CommitMeta {
+            tree: c.tree(),
+            parents: c.parents().collect(),
+            time: time.seconds,
+            offset: time.offset,
+            author: author.name.trim().to_str_lossy().into_owned(),
+            email: author.email.trim().to_str_lossy().into_owned(),
+            summary: c.message().summary().to_str_lossy().into_owned(),
+        },
+        message,
+    ))
+}
+
+/// An annotated tag object.
+#[derive(Debug, Clone)]
+pub struct TagMeta {
+    pub name: String,
+    pub target: ObjectId,
+}
+
+/// Parse a tag object; returns its metadata and message.
+pub fn parse_tag(data: &[u8], hash: gix::hash::Kind) -> Option<(TagMeta, &[u8])> {
+    let t = gix::objs::TagRef::from_bytes(data, hash).ok()?;
+    let message: &[u8] = t.message;
+    Some((
+        TagMeta {
+            name: t.name.to_str_lossy().into_owned(),
+            target: t.target(),
+        },
+        message,
+    ))
+}
+
+/// RFC 3339 rendering of a git time (seconds since epoch and offset in seconds).
+pub fn rfc3339(seconds: i64, offset: i32) -> String {
+    let local = seconds + i64::from(offset);
+    let days = local.div_euclid(86_400);
+    let secs = local.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let zone = if offset == 0 {
+        "Z".to_string()
+    } else {
+        let sign = if offset < 0 { '-' } else { '+' };
+        let o = offset.unsigned_abs();
+        format!("{sign}{:02}:{:02}", o / 3600, (o % 3600) / 60)
+    };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{zone}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// A ref and the commit it points to (tags peeled).
+#[derive(Debug, Clone)]
+pub struct RefTip {
+    pub name: String,
+    /// What the ref points to directly (a tag object for annotated tags).
+    pub direct: ObjectId,
+    pub commit: ObjectId,
+}
+
+/// Ref tips, HEAD and the commits named by reflogs.
+#[derive(Debug, Default)]
+pub struct Refs {
+    pub tips: Vec<RefTip>,
+    pub head: Option<ObjectId>,
+    pub reflog_commits: Vec<ObjectId>,
+}
+
+/// Peel an object id through annotated tags to a commit, using the parsed tags.
+fn peel(mut id: ObjectId, tags: &HashMap<ObjectId, TagMeta>) -> ObjectId {
+    for _ in 0..32 {
+        match tags.get(&id) {
+            Some(t) => id = t.target,
+            None => break,
+        }
+    }
+    id
+}
+
+/// Read every ref (branches, tags, remotes, notes, stash), HEAD and all reflogs.
+pub fn read_refs(
+    repo: &gix::Repository,
+    tags: &HashMap<ObjectId, TagMeta>,
+) -> Result<Refs, String> {
+    let mut refs = Refs::default();
+    let platform = repo.references().map_err(|e| e.to_string())?;
+    for r in platform.all().map_err(|e| e.to_string())? {
+        let Ok(r) = r else { continue };
+        let name = r.name().as_bstr().to_str_lossy().into_owned();
+        if let Some(id) = r.try_id() {
+            refs.tips.push(RefTip {
+                name,
+                direct: id.detach(),
+                commit: peel(id.detach(), tags),
+            });
+        }
+    }
+    if let Ok(head) = repo.head_id() {
+        let id = peel(head.detach(), tags);
+        refs.head = Some(id);
+        refs.tips.push(RefTip {
+            name: "HEAD".into(),
+            direct: head.detach(),
+            commit: id,
+        });
+    }
+    let mut seen = HashSet::new();
+    for dir in [repo.git_dir(), repo.common_dir()] {
+        read_reflogs(&dir.join("logs"), &mut |id| {
+            if seen.insert(id) {
+                refs.reflog_commits.push(id);
+            }
+        });
+    }
+    Ok(refs)
+}
+
+fn read_reflogs(dir: &Path, out: &mut dyn FnMut(ObjectId)) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => read_reflogs(&p, out),
+            Ok(t) if t.is_file() => {
+                let Ok(text) = std::fs::read(&p) else {
+                    continue;
+                };
+                for line in text.lines() {
+                    for field in line.split_str(" ").take(2) {
+                        if let Ok(id) = ObjectId::from_hex(field)
+                            && !id.is_null()
+                        {
+                            out(id);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Commits of the shallow boundary (their parents are legitimately absent).
+pub fn shallow_commits(repo: &gix::Repository) -> HashSet<ObjectId> {
+    std::fs::read(repo.common_dir().join("shallow"))
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| ObjectId::from_hex(l.trim()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// All commits with derived relations.
+pub struct Graph {
+    pub commits: HashMap<ObjectId, CommitMeta>,
+    children: HashMap<ObjectId, Vec<ObjectId>>,
+    /// Commits reachable from a ref (reflogs excluded).
+    pub reachable: HashSet<ObjectId>,
+    /// Parents referenced by reachable commits that are not in the object database.
+    pub missing_commits: Vec<ObjectId>,
+    pub shallow: bool,
+}
+
+impl Graph {
+    pub fn new(
+        commits: HashMap<ObjectId, CommitMeta>,
+        refs: &Refs,
+        shallow: &HashSet<ObjectId>,
+    ) -> Self {
+        let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+        for (id, c) in &commits {
+            for p in &c.parents {
+                children.entry(*p).or_default().push(*id);
+            }
+        }
+        let mut reachable = HashSet::new();
+        let mut missing = Vec::new();
+        let mut stack: Vec<ObjectId> = refs.tips.iter().map(|t| t.commit).collect();
+        while let Some(id) = stack.pop() {
+            if !reachable.insert(id) {
+                continue;
+            }
+            match commits.get(&id) {
+                Some(c) => {
+                    if !shallow.contains(&id) {
+                        stack.extend(c.parents.iter().copied());
+                    }
+                }
+                None => {
+                    reachable.remove(&id);
+                    missing.push(id);
+                }
+            }
+        }
+        // Ref tips that are not commits (a tag on a tree or blob) are not missing commits.
+        missing.sort();
+        missing.dedup();
+        Graph {
+            commits,
+            children,
+            reachable,
+            missing_commits: missing,
+            shallow: !shallow.is_empty(),
+        }
+    }
+
+    /// Every commit, parents before children and otherwise oldest committer time first.
+    pub fn topo_time_order(&self) -> Vec<ObjectId> {
+        let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(self.commits.len());
+        for (id, c) in &self.commits {
+            let n = c
+                .parents
+                .iter()
+                .filter(|p| self.commits.contains_key(*p))
+                .count();
+            pending.insert(*id, n);
+        }
+        let mut heap: BinaryHeap<std::cmp::Reverse<(i64, ObjectId)>> = pending
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(id, _)| std::cmp::Reverse((self.commits[id].time, *id)))
+            .collect();
+        let mut out = Vec::with_capacity(self.commits.len());
+        while let Some(std::cmp::Reverse((_, id))) = heap.pop() {
+            out.push(id);
+            for child in self.children.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(n) = pending.get_mut(child) {
+                    *n -= 1;
+                    if *n == 0 {
+                        heap.push(std::cmp::Reverse((self.commits[child].time, *child)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `id` and every commit that has it as an ancestor.
+    pub fn descendants(&self, id: ObjectId) -> HashSet<ObjectId> {
+        let mut seen = HashSet::new();
+        let mut stack = vec![id];
+        while let Some(c) = stack.pop() {
+            if seen.insert(c) {
+                if let Some(ch) = self.children.get(&c) {
+                    stack.extend(ch.iter().copied());
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// Blobs found in a tree: path and id.
+pub type Located = Vec<(BString, ObjectId)>;
+
+/// A reference to an object that is not in the object database.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MissingObject {
+    pub id: ObjectId,
+    pub path: String,
+}
+
+/// One tree as the locator sees it: with targets, pruned to target blobs and to subtrees that
+/// contain targets; without, every blob and subtree.
+#[derive(Debug, Default)]
+struct Node {
+    blobs: Vec<(BString, ObjectId)>,
+    trees: Vec<(BString, ObjectId)>,
+}
+
+/// Memoised tree walks. With a target set, each distinct tree is read once and pruned to the
+/// target blobs it (transitively) holds, so attributing findings costs in proportion to the
+/// distinct trees of history, not commits times tree size. [`TreeLocator::introduced`] yields
+/// what a commit's tree holds that none of its parents holds at the same path: the commit's own
+/// contribution, which for a merge is exactly what the merge itself introduced.
+pub struct TreeLocator<'r> {
+    repo: &'r gix::Repository,
+    targets: Option<&'r HashSet<ObjectId>>,
+    memo: HashMap<ObjectId, Rc<Node>>,
+    empty: Rc<Node>,
+    /// While set, every blob entry read is checked to exist and unreadable trees are recorded.
+    pub check_missing: bool,
+    /// While set, every blob yielded by `introduced` is checked to exist.
+    pub check_yielded: bool,
+    pub missing: Vec<MissingObject>,
+    buf: Vec<u8>,
+}
+
+impl<'r> TreeLocator<'r> {
+    /// A locator for `targets`, or for every blob when `targets` is `None`.
+    pub fn new(repo: &'r gix::Repository, targets: Option<&'r HashSet<ObjectId>>) -> Self {
+        TreeLocator {
+            repo,
+            targets,
+            memo: HashMap::new(),
+            empty: Rc::new(Node::default()),
+            check_missing: false,
+            check_yielded: false,
+            missing: Vec::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Read `tree` (and, with targets, all trees below it) once.
+    pub fn visit(&mut self, tree: ObjectId) {
+        self.node(tree, "", 0);
+    }
+
+    fn node(&mut self, tree: ObjectId, path: &str, depth: usize) -> Rc<Node> {
+        if let Some(hit) = self.memo.get(&tree) {
+            return Rc::clone(hit);
+        }
+        let Some(entries) = self.read_tree(tree) else {
+            if self.check_missing {
+                self.missing.push(MissingObject {
+                    id: tree,
+                    path: path.to_string(),
+                });
+            }
+            return Rc::clone(&self.empty);
+        };
+        let mut node = Node::default();
+        for (mode, name, id) in entries {
+            if mode.is_tree() {
+                match self.targets {
+                    None => node.trees.push((name, id)),
+                    Some(_) if depth < 4096 => {
+                        let child_path = join(path, &name);
+                        let child = self.node(id, &child_path, depth + 1);
+                        if !child.blobs.is_empty() || !child.trees.is_empty() {
+                            node.trees.push((name, id));
+                        }
+                    }
+                    Some(_) => {}
+                }
+            } else if mode.is_blob() || mode.is_link() {
+                if self.check_missing && !self.repo.has_object(id) {
+                    self.missing.push(MissingObject {
+                        id,
+                        path: join(path, &name),
+                    });
+                }
+                if self.targets.is_none_or(|t| t.contains(&id)) {
+                    node.blobs.push((name, id));
+                }
+            }
+            // Submodule entries (commits) point into other repositories.
+        }
+        let node = if node.blobs.is_empty() && node.trees.is_empty() {
+            Rc::clone(&self.empty)
+        } else {
+            Rc::new(node)
+        };
+        self.memo.insert(tree, Rc::clone(&node));
+        node
+    }
+
+    /// Blobs in `tree` that no tree in `parents` holds at the same path, with full paths.
+    /// With no parents, every (target) blob in the tree.
+    pub fn introduced(&mut self, tree: ObjectId, parents: &[ObjectId], out: &mut Located) {
+        self.walk(&BString::default(), tree, parents, 0, out);
+    }
+
+    fn walk(
+        &mut self,
+        prefix: &BString,
+        tree: ObjectId,
+        parents: &[ObjectId],
+        depth: usize,
+        out: &mut Located,
+    ) {
+        let path = prefix.to_str_lossy().into_owned();
+        let node = self.node(tree, &path, depth);
+        let pnodes: Vec<Rc<Node>> = parents
+            .iter()
+            .map(|p| self.node(*p, &path, depth))
+            .collect();
+        for (name, id) in &node.blobs {
+            if pnodes
+                .iter()
+                .any(|p| p.blobs.iter().any(|(n, i)| n == name && i == id))
+            {
+                continue;
+            }
+            let full = join_b(prefix, name);
+            if self.check_yielded && !self.repo.has_object(*id) {
+                self.missing.push(MissingObject {
+                    id: *id,
+                    path: full.to_str_lossy().into_owned(),
+                });
+                continue;
+            }
+            out.push((full, *id));
+        }
+        if depth >= 4096 {
+            return;
+        }
+        for (name, sub) in &node.trees {
+            let psubs: Vec<ObjectId> = pnodes
+                .iter()
+                .filter_map(|p| p.trees.iter().find(|(n, _)| n == name).map(|(_, i)| *i))
+                .collect();
+            if psubs.contains(sub) {
+                continue;
+            }
+            self.walk(&join_b(prefix, name), *sub, &psubs, depth + 1, out);
+        }
+    }
+
+    fn read_tree(
+        &mut self,
+        id: ObjectId,
+    ) -> Option<Vec<(gix::objs::tree::EntryMode, BString, ObjectId)>> {
+        use gix::objs::FindExt;
+        let data = self.repo.objects.find_tree_iter(&id, &mut self.buf).ok()?;
+        let mut out = Vec::new();
+        for e in data {
+            let e = e.ok()?;
+            out.push((e.mode, e.filename.to_owned(), e.oid.to_owned()));
+        }
+        Some(out)
+    }
+}
+
+fn join(path: &str, name: &BString) -> String {
+    if path.is_empty() {
+        name.to_str_lossy().into_owned()
+    } else {
+        format!("{path}/{}", name.to_str_lossy())
+    }
+}
+
+fn join_b(prefix: &BString, name: &BString) -> BString {
+    if prefix.is_empty() {
+        name.clone()
+    } else {
+        let mut full = prefix.clone();
+        full.push_byte(b'/');
+        full.extend_from_slice(name);
+        full
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_704_164_645, 0), "2024-01-02T03:04:05Z");
+        assert_eq!(rfc3339(1_704_164_645, 3600), "2024-01-02T04:04:05+01:00");
+        assert_eq!(rfc3339(1_704_164_645, -5400), "2024-01-02T01:34:05-01:30");
+    }
+}
