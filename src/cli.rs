@@ -24,6 +24,13 @@ pub enum Command {
     /// Scan every object in the repository's object database once, attributing each secret to the
     /// commit that first exposed it.
     History(HistoryArgs),
+    /// Pre-commit: scan what is staged (the index), reporting only secrets on added lines.
+    Staged(StagedArgs),
+    /// Install or remove leakgate's git hooks, or run one (used by the installed scripts).
+    Hook {
+        #[command(subcommand)]
+        command: HookCommand,
+    },
     /// List, check or explain the rules in effect.
     Rules {
         #[command(subcommand)]
@@ -158,6 +165,58 @@ pub struct HistoryArgs {
     /// Skip blobs larger than this many bytes (suffixes K, M, G accepted).
     #[arg(long, default_value = "25M", value_parser = parse_size)]
     pub max_file_size: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// Repository (default: the current directory).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Skip staged blobs larger than this many bytes (suffixes K, M, G accepted).
+    #[arg(long, default_value = "25M", value_parser = parse_size)]
+    pub max_file_size: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install the pre-commit hook (and with --pre-push the pre-push hook).
+    Install(HookInstallArgs),
+    /// Remove leakgate's hooks, restoring hooks they chained.
+    Uninstall(HookInstallArgs),
+    /// Run a hook: `pre-push` reads git's `<local ref> <local sha> <remote ref> <remote sha>` lines.
+    Run(HookRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// Repository (default: the current directory).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// Also install (or uninstall) the pre-push hook.
+    #[arg(long)]
+    pub pre_push: bool,
+    /// Only the pre-push hook.
+    #[arg(long)]
+    pub pre_push_only: bool,
+    /// Replace an existing hook instead of refusing when one is already chained.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HookRunArgs {
+    /// Hook name: pre-push.
+    pub hook: String,
+    /// Arguments git passes to the hook (remote name and URL for pre-push).
+    pub args: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

@@ -2,8 +2,10 @@
 //! (with `main`) that uses `anyhow`.
 
 mod history;
+mod hook;
 mod rules;
 mod scan;
+mod staged;
 
 use crate::cli::{Cli, Command};
 use crate::config::OutputConfig;
@@ -47,6 +49,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::History(args) => history::run(args),
+        Command::Staged(args) => staged::run(args),
+        Command::Hook { command } => hook::run(command),
         Command::Rules { command } => rules::run(command),
     }
 }

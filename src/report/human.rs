@@ -68,6 +68,7 @@ pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std:
     if !report.findings.is_empty() && !opts.quiet {
         writeln!(out)?;
     }
+    write_staged_advice(report, opts, out)?;
     let s = &report.summary;
     for e in &s.error_details {
         writeln!(out, "{} {}: {}", "error:".red().bold(), e.path, e.error)?;
@@ -135,6 +136,48 @@ pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std:
         )?;
     }
     Ok(())
+}
+
+/// What to do about secrets that are about to be committed.
+fn write_staged_advice(
+    report: &Report,
+    opts: RenderOptions,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut files: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.exposure == crate::finding::Exposure::Staged)
+        .map(|f| f.path.as_str())
+        .collect();
+    if files.is_empty() || opts.quiet {
+        return Ok(());
+    }
+    files.dedup();
+    writeln!(
+        out,
+        "{}",
+        "The next commit would contain these secrets. To keep them out:".bold()
+    )?;
+    for f in &files {
+        writeln!(
+            out,
+            "  git restore --staged -- {f}   # unstage (your working copy is kept)"
+        )?;
+    }
+    writeln!(
+        out,
+        "  then move each value into an ignored env file (e.g. .env, listed in .gitignore) and read it from the environment."
+    )?;
+    writeln!(
+        out,
+        "  False positive? Add `leakgate:allow` on the line, or accept it into a baseline (`leakgate baseline`)."
+    )?;
+    writeln!(
+        out,
+        "  If a secret was ever pushed, shared or pasted elsewhere, rotate it: follow its `rotate:` link above."
+    )?;
+    writeln!(out)
 }
 
 fn human_bytes(n: u64) -> String {

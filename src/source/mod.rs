@@ -5,4 +5,5 @@
 pub mod git;
 pub mod graph;
 pub mod history;
+pub mod staged;
 pub mod worktree;

@@ -2,6 +2,7 @@
 //! built with the git CLI.
 
 mod history;
+mod hooks;
 mod rules;
 mod scan;
 mod support;
