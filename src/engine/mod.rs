@@ -81,7 +81,15 @@ impl<'r> Scanner<'r> {
     fn collect_windows(&mut self, buf: &[u8]) {
         self.windows.clear();
         let rules = self.rules;
-        for m in rules.automaton().find_overlapping_iter(buf) {
+        let ac = rules.automaton();
+        let mut at = 0;
+        // The longest keyword starting at each position where one starts: resuming one byte
+        // after each hit's start finds keywords that begin inside an earlier hit.
+        while at < buf.len() {
+            let Some(m) = ac.find(aho_corasick::Input::new(buf).range(at..)) else {
+                break;
+            };
+            at = m.start() + 1;
             for &ri in rules.rules_for_pattern(m.pattern().as_usize()) {
                 if self.only.is_some_and(|o| o != ri) {
                     continue;
@@ -247,6 +255,43 @@ min_entropy = 3.0
         }
         let text = "x = dmo_EXAMPLEaaaaaaaaaaaaa\n";
         assert!(Scanner::new(&s).scan(text.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn overlapping_keywords_all_trigger_their_rules() {
+        let rules = r#"
+[[rule]]
+id = "short"
+provider = "P"
+description = "d"
+severity = "low"
+keywords = ["ab-"]
+regex = '''(?P<secret>ab-[0-9]{6})'''
+
+[[rule]]
+id = "long"
+provider = "P"
+description = "d"
+severity = "low"
+keywords = ["ab-cd-"]
+regex = '''(?P<secret>ab-cd-[0-9]{6})'''
+
+[[rule]]
+id = "inner"
+provider = "P"
+description = "d"
+severity = "low"
+keywords = ["cd-9"]
+regex = '''(?P<secret>cd-9[0-9]{5}x)'''
+"#;
+        let s = set(rules);
+        // "ab-cd-" is the longest keyword at 0; "ab-" (a prefix) and "cd-9" (starting inside it)
+        // must still route to their rules.
+        let m = Scanner::new(&s).scan(b"ab-123456 ab-cd-912345x");
+        let ids: Vec<&str> = m.iter().map(|m| s.rule(m.rule).id.as_str()).collect();
+        assert_eq!(ids, ["short", "long"]);
+        let m = Scanner::for_rule(&s, 2).scan(b"ab-cd-912345x");
+        assert_eq!(m.len(), 1, "keyword starting inside a longer keyword hit");
     }
 
     #[test]

@@ -402,14 +402,40 @@ impl RuleSet {
         }
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
+            .or_else(|_| {
+                // Very large keyword sets: fall back to the automaton aho-corasick picks.
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&patterns)
+            })
             .map_err(|e| RuleError::Parse {
                 file: sources.join(", "),
                 line: 1,
                 column: 1,
                 message: format!("keyword automaton: {e}"),
             })?;
+        // The engine finds, at each position, the longest keyword starting there. A shorter
+        // keyword inside it (`sk-` inside `sk-ant-api`) must still trigger its rules, so each
+        // keyword also routes to the rules of every keyword it contains.
+        let direct = pattern_rules.clone();
+        for (pi, pat) in patterns.iter().enumerate() {
+            for (qi, q) in patterns.iter().enumerate() {
+                if qi != pi
+                    && q.len() < pat.len()
+                    && pat.windows(q.len()).any(|w| w == q.as_slice())
+                {
+                    for &r in &direct[qi] {
+                        if !pattern_rules[pi].contains(&r) {
+                            pattern_rules[pi].push(r);
+                        }
+                    }
+                }
+            }
+        }
         Ok(RuleSet {
             rules,
             automaton,
