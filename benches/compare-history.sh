@@ -274,7 +274,7 @@ done
 lg_med=${MED[leakgate]:-}
 
 echo
-echo "Repository: \`$repo\`: $ncommits commits (all refs: $nbranches branches, $ntags tags), $blob_mb of blob content, pack $pack_mb MB ($nloose loose objects); $nplanted planted secrets."
+echo "Repository: \`$repo\`: $ncommits commits (all refs: $nbranches branches, $ntags tags), blob content $blob_mb, pack $pack_mb MB ($nloose loose objects); $nplanted planted secrets."
 echo "Median of $runs run(s), warm page cache. Machine: $(lg_machine)."
 echo "Load average (1/5/15 min) before the runs: $load0; after: $load1 (the timed part took $(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", b - a }') s)."
 echo
