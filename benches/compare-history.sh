@@ -144,8 +144,8 @@ elif tool == "kingfisher":
         vals.append(g.get("snippet") or "")
         locs.add((g.get("path") or "", ((g.get("git_metadata") or {}).get("commit") or {}).get("id") or ""))
 text = "\0".join(vals)
-redacted = bool(vals) and not any(p["match"] in text for p in planted) and (
-    "REDACTED" in text or all(set(v) <= set("*.") for v in vals if v))
+redacted = bool(vals) and not any(p["match"] in text for p in planted) and any(
+    m in text for m in ("REDACTED", "\u2026", "*****"))  # leakgate redacts as "ghp_\u2026WC"
 found, missed = 0, []
 for p in planted:
     hit = p["match"] in text or (redacted and (p["path"] or "", p["commit"] or "") in locs)
@@ -329,10 +329,11 @@ print(f"\nleakgate's own summary: {s.get('commits', '?')} commits, {s.get('objec
 PY
 fi
 echo
-echo "Findings are raw counts: rule sets and deduplication differ (gitleaks and betterleaks report one"
-echo "finding per commit that adds a secret; kingfisher deduplicates by default; leakgate reports each"
-echo "secret once per blob that first exposes it). gitleaks and betterleaks read \`git log -p\` (added"
-echo "lines of non-merge commits); kingfisher and leakgate read blobs."
+echo "Findings are raw counts: rule sets and deduplication differ (gitleaks and betterleaks report a"
+echo "finding per commit whose diff adds a secret; kingfisher deduplicates equal secrets by default)."
+echo "gitleaks and betterleaks read \`git log -p\`: added lines of non-merge commits (a merge's own"
+echo "content needs --diff-merges=first-parent in --log-opts) and no commit messages (betterleaks has"
+echo "--include=commit-messages, gitleaks nothing); kingfisher reads blobs but not commit messages."
 if [ -n "${BIN[kingfisher]:-}" ]; then
     echo "Kingfisher's compiled rule cache was primed before timing (a cold first run adds a few seconds)."
 fi

@@ -9,7 +9,11 @@
 #   lg_log / lg_warn / lg_die MSG...      progress and errors
 #   lg_require_time                       make sure GNU /usr/bin/time exists (apt-get install time)
 #   lg_time OUT ERR CMD [ARG...]          run CMD once, stdout>OUT, stderr>ERR; prints "WALL_S RSS_KB RC"
+#   lg_ptime OUT ERR CMD [ARG...]         like lg_time, for millisecond-scale commands: wall time from
+#                                         a monotonic clock around spawn + wait4 (microseconds, no
+#                                         time(1) in between), RSS from wait4; stdin is /dev/null
 #   lg_median N...                        median of numbers (mean of the middle two for even counts)
+#   lg_percentile P N...                  P-th percentile (nearest rank) of numbers, e.g. 90
 #   lg_max N...                           maximum of numbers
 #   lg_ratio A B                          A/B as "4.20x", or "n/a"
 #   lg_kb_to_mb KB                        "123.4"
@@ -91,10 +95,60 @@ lg_time() {
     awk -v a="$t0" -v b="$t1" -v r="${rss:-0}" -v c="$rc" 'BEGIN { printf "%.3f %s %s\n", b - a, r, c }'
 }
 
+# lg_ptime OUT ERR CMD [ARG...]
+# Same contract as lg_time ("WALL_S RSS_KB RC", OUT/ERR redirections, TIMEOUT) for commands that
+# take milliseconds: a python3 helper (its start-up is outside the measured interval) reads a
+# monotonic clock immediately before posix_spawn and after wait4 returns, so the wall time (six
+# decimals) carries no time(1) or shell overhead. RSS_KB is wait4's ru_maxrss (the largest of
+# CMD and its waited-for children, as GNU time's %M). CMD's stdin is /dev/null; CMD is looked up
+# in PATH. A timeout kills CMD with SIGKILL and reports status 124 (as timeout(1)); a CMD that
+# cannot be started reports 127.
+lg_ptime() {
+    local out=$1 err=$2
+    shift 2
+    python3 -c '
+import os, signal, sys, time
+out, err, limit, argv = sys.argv[1], sys.argv[2], float(sys.argv[3] or 0), sys.argv[4:]
+W = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+acts = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, out, W, 0o644), (os.POSIX_SPAWN_OPEN, 2, err, W, 0o644)]
+killed = []
+def on_alarm(*_):
+    killed.append(1)
+    os.kill(pid, signal.SIGKILL)
+try:
+    t0 = time.perf_counter()
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=acts)
+except OSError as e:
+    print(f"{argv[0]}: {e}", file=open(err, "a"))
+    print("0.000000 0 127")
+    sys.exit(0)
+if limit > 0:
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+_, status, ru = os.wait4(pid, 0)
+t1 = time.perf_counter()
+signal.setitimer(signal.ITIMER_REAL, 0)
+rc = os.waitstatus_to_exitcode(status)
+rc = 124 if killed else (128 - rc if rc < 0 else rc)
+print(f"{t1 - t0:.6f} {ru.ru_maxrss} {rc}")
+' "$out" "$err" "${TIMEOUT:-0}" "$@"
+}
+
 lg_median() {
     [ $# -gt 0 ] || { echo nan; return 0; }
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
         END { if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# lg_percentile P N...: the P-th percentile (0 < P <= 100) by nearest rank: the smallest sample
+# with at least P% of the samples at or below it (lg_percentile 90 over 25 runs is the 23rd).
+lg_percentile() {
+    local p=$1
+    shift
+    [ $# -gt 0 ] || { echo nan; return 0; }
+    printf '%s\n' "$@" | sort -g | awk -v p="$p" '{ v[NR] = $1 }
+        END { r = int(p / 100 * NR); if (r < p / 100 * NR) r++; if (r < 1) r = 1; printf "%.3f\n", v[r] }'
 }
 
 lg_max() {

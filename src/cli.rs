@@ -31,6 +31,13 @@ pub enum Command {
         #[command(subcommand)]
         command: HookCommand,
     },
+    /// CI gate: scan the commits a CI job is about (pull request or push range).
+    Ci(CiArgs),
+    /// Accept today's findings; later scans report only new ones.
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
     /// List, check or explain the rules in effect.
     Rules {
         #[command(subcommand)]
@@ -68,9 +75,14 @@ pub struct ConfigArgs {
     /// Extra config file(s): add rules, disable rules, add allowlists.
     #[arg(long = "config", short = 'c', value_name = "FILE")]
     pub configs: Vec<PathBuf>,
-    /// Ignore the scanned repository's own .leakgate.toml.
+    /// Ignore the scanned repository's own .leakgate.toml and .leakgate-baseline.json (explicit
+    /// --config and --baseline files still apply).
     #[arg(long)]
     pub no_repo_config: bool,
+    /// Suppress findings listed in this baseline (default: the repository's
+    /// .leakgate-baseline.json, if any).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,6 +113,10 @@ pub struct OutputArgs {
     /// Drop findings below this confidence.
     #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
     pub min_confidence: ConfidenceArg,
+    /// Fingerprint secrets with HMAC-SHA-256 under this key (for baselines that must not carry
+    /// even a hash of a weak password).
+    #[arg(long, env = "LEAKGATE_FINGERPRINT_KEY", hide_env_values = true)]
+    pub fingerprint_key: Option<String>,
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
@@ -217,6 +233,58 @@ pub struct HookRunArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Repository (default: the current directory).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// Base revision (what the target branch had). Found automatically on GitHub Actions and
+    /// GitLab CI.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Head revision (what is being merged or pushed). Default: HEAD when --base is given.
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Do not fail (exit 2) when objects are missing; still report them.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Skip blobs larger than this many bytes (suffixes K, M, G accepted).
+    #[arg(long, default_value = "25M", value_parser = parse_size)]
+    pub max_file_size: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Write today's findings (history and working tree) to a baseline file.
+    Create(BaselineArgs),
+    /// Add new findings to the baseline and drop entries that no longer match anything.
+    Update(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Repository (default: the current directory).
+    pub repo: Option<PathBuf>,
+    /// Baseline file (default: .leakgate-baseline.json at the repository root).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Fingerprint with HMAC-SHA-256 under this key.
+    #[arg(long, env = "LEAKGATE_FINGERPRINT_KEY", hide_env_values = true)]
+    pub fingerprint_key: Option<String>,
+    /// Include findings of every confidence, not just medium and above.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
+    pub min_confidence: ConfidenceArg,
+    /// Worker threads (default: number of CPUs).
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

@@ -26,6 +26,33 @@ pub fn load_rules(args: &ConfigArgs, root: Option<&Path>) -> Result<RuleSet, Rul
     RuleSet::build(files)
 }
 
+/// The baseline to apply: `--baseline FILE` (which must exist), else the repository's
+/// `.leakgate-baseline.json` unless `--no-repo-config`.
+pub fn load_baseline(
+    args: &ConfigArgs,
+    root: Option<&Path>,
+) -> Result<Option<(PathBuf, crate::baseline::Baseline)>, crate::baseline::BaselineError> {
+    use crate::baseline::{Baseline, DEFAULT_FILE};
+    if let Some(p) = &args.baseline {
+        return Baseline::load(p).map(|b| Some((p.clone(), b)));
+    }
+    if args.no_repo_config {
+        return Ok(None);
+    }
+    let Some(root) = root else { return Ok(None) };
+    let base = match crate::source::git::discover(root) {
+        Ok(Some(repo)) => repo.workdir().map(Path::to_path_buf),
+        _ => None,
+    }
+    .unwrap_or_else(|| root.to_path_buf());
+    let candidate = base.join(DEFAULT_FILE);
+    if candidate.is_file() {
+        Baseline::load(&candidate).map(|b| Some((candidate, b)))
+    } else {
+        Ok(None)
+    }
+}
+
 /// The `.leakgate.toml` that applies to `path`: at the root of the enclosing repository's working
 /// tree, or in `path` itself when it is a directory outside any repository.
 pub fn repo_config_path(path: &Path) -> Option<PathBuf> {
@@ -71,6 +98,11 @@ impl OutputConfig {
             finding: FindingOptions {
                 show_secrets: a.show_secrets,
                 min_confidence: a.min_confidence.into(),
+                fingerprint_key: a
+                    .fingerprint_key
+                    .as_deref()
+                    .filter(|k| !k.is_empty())
+                    .map(|k| std::sync::Arc::from(k.as_bytes())),
             },
             threads,
         }

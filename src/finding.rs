@@ -107,13 +107,40 @@ pub struct Finding {
     pub repo_path: Option<String>,
 }
 
-/// `lg1:` + hex SHA-256 of `rule_id + "\0" + secret`.
-pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(rule_id.as_bytes());
-    h.update([0u8]);
-    h.update(secret);
-    format!("lg1:{}", hex::encode(h.finalize()))
+impl Finding {
+    /// "commit message", "tag message", "file" or "blob".
+    pub fn source_label(&self) -> &'static str {
+        match self.source {
+            SourceKind::File => "file",
+            SourceKind::Blob => "blob",
+            SourceKind::CommitMessage => "commit message",
+            SourceKind::TagMessage => "tag message",
+        }
+    }
+}
+
+/// `lg1:` + hex SHA-256 of `rule_id + "\0" + secret`; with a key, `lg1h:` + hex
+/// HMAC-SHA-256 of the same message, for teams that do not want even a hash of a weak password in
+/// a committed baseline.
+pub fn fingerprint(rule_id: &str, secret: &[u8], key: Option<&[u8]>) -> String {
+    match key {
+        None => {
+            let mut h = Sha256::new();
+            h.update(rule_id.as_bytes());
+            h.update([0u8]);
+            h.update(secret);
+            format!("lg1:{}", hex::encode(h.finalize()))
+        }
+        Some(key) => {
+            use hmac::{KeyInit, Mac};
+            let mut m = hmac::Hmac::<Sha256>::new_from_slice(key)
+                .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+            m.update(rule_id.as_bytes());
+            m.update(&[0u8]);
+            m.update(secret);
+            format!("lg1h:{}", hex::encode(m.finalize().into_bytes()))
+        }
+    }
 }
 
 /// Redact a secret for display: a short prefix and suffix only, never enough to use it.
@@ -166,10 +193,12 @@ impl<'a> LineIndex<'a> {
 }
 
 /// Options that shape every finding.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct FindingOptions {
     pub show_secrets: bool,
     pub min_confidence: Confidence,
+    /// HMAC key for fingerprints (`--fingerprint-key` / `LEAKGATE_FINGERPRINT_KEY`).
+    pub fingerprint_key: Option<std::sync::Arc<[u8]>>,
 }
 
 /// Build findings for the matches in one buffer. Matches below the confidence floor are dropped.
@@ -180,7 +209,7 @@ pub fn from_matches(
     path: &str,
     source: SourceKind,
     exposure: Exposure,
-    opts: FindingOptions,
+    opts: &FindingOptions,
 ) -> Vec<Finding> {
     let mut lines = LineIndex::new(buf);
     let mut out = Vec::with_capacity(matches.len());
@@ -209,7 +238,7 @@ pub fn from_matches(
             } else {
                 redact(&raw)
             },
-            fingerprint: fingerprint(&rule.id, &raw),
+            fingerprint: fingerprint(&rule.id, &raw, opts.fingerprint_key.as_deref()),
             exposure,
             source,
             encoding: None,
@@ -283,10 +312,15 @@ mod tests {
 
     #[test]
     fn fingerprint_depends_on_rule_and_secret_only() {
-        let a = fingerprint("r", b"s3cret");
-        assert_eq!(a, fingerprint("r", b"s3cret"));
-        assert_ne!(a, fingerprint("r2", b"s3cret"));
+        let a = fingerprint("r", b"s3cret", None);
+        assert_eq!(a, fingerprint("r", b"s3cret", None));
+        assert_ne!(a, fingerprint("r2", b"s3cret", None));
         assert!(a.starts_with("lg1:") && a.len() == 4 + 64);
+        let h = fingerprint("r", b"s3cret", Some(b"team key"));
+        assert!(h.starts_with("lg1h:") && h.len() == 5 + 64);
+        assert_ne!(h, fingerprint("r", b"s3cret", Some(b"other key")));
+        // RFC 4231 test case 2 shape: HMAC over the same message is stable.
+        assert_eq!(h, fingerprint("r", b"s3cret", Some(b"team key")));
     }
 
     #[test]

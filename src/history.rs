@@ -126,7 +126,7 @@ fn scan_bytes(
     scanner: &mut Scanner<'_>,
     data: &[u8],
     source: SourceKind,
-    opts: FindingOptions,
+    opts: &FindingOptions,
 ) -> Hits {
     let matches = scanner.scan(data);
     if matches.is_empty() {
@@ -171,14 +171,14 @@ fn visit_object(
             if !blob_gate(data, opts.max_blob_size, collected) {
                 return;
             }
-            let hits = scan_bytes(scanner, data, SourceKind::Blob, opts.finding);
+            let hits = scan_bytes(scanner, data, SourceKind::Blob, &opts.finding);
             if !hits.is_empty() {
                 lock(collected).blob_hits.insert(id.to_owned(), hits);
             }
         }
         Kind::Commit => {
             if let Some((meta, message)) = graph::parse_commit(data, hash) {
-                let hits = scan_bytes(scanner, message, SourceKind::CommitMessage, opts.finding);
+                let hits = scan_bytes(scanner, message, SourceKind::CommitMessage, &opts.finding);
                 let mut c = lock(collected);
                 c.commits.insert(id.to_owned(), meta);
                 if !hits.is_empty() {
@@ -188,7 +188,7 @@ fn visit_object(
         }
         Kind::Tag => {
             if let Some((meta, message)) = graph::parse_tag(data, hash) {
-                let hits = scan_bytes(scanner, message, SourceKind::TagMessage, opts.finding);
+                let hits = scan_bytes(scanner, message, SourceKind::TagMessage, &opts.finding);
                 let mut c = lock(collected);
                 c.tags.insert(id.to_owned(), meta);
                 if !hits.is_empty() {
@@ -648,7 +648,7 @@ fn scan_range(
     let mut scanner = Scanner::new(rules);
     for (id, msg) in &messages {
         if selected.contains(id) {
-            let hits = scan_bytes(&mut scanner, msg, SourceKind::CommitMessage, opts.finding);
+            let hits = scan_bytes(&mut scanner, msg, SourceKind::CommitMessage, &opts.finding);
             if !hits.is_empty() {
                 c.commit_msg_hits.insert(*id, hits);
             }

@@ -1,7 +1,7 @@
 //! `leakgate history`: every object in the repository's object database, once, with each
 //! finding attributed to the commit that first exposed it.
 
-use super::{Outcome, emit};
+use super::{Completion, Outcome, complete};
 use crate::cli::HistoryArgs;
 use crate::config::{self, OutputConfig};
 use crate::finding;
@@ -21,25 +21,35 @@ pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
         .ok_or_else(|| anyhow!("'{}' is not inside a git repository", path.display()))?;
     let config_root = repo.workdir().map(PathBuf::from);
     let rules = config::load_rules(&args.config, config_root.as_deref())?;
-    let scope = Scope::from_options(
+    let opts_scope = Scope::from_options(
         args.since.as_deref(),
         args.range.as_deref(),
         args.branch.as_deref(),
         args.reachable_only,
     )?;
     let opts = HistoryOptions {
-        scope,
+        scope: opts_scope,
         threads: out.threads,
         max_blob_size: args.max_file_size,
-        finding: out.finding,
+        finding: out.finding.clone(),
     };
     let progress = Arc::new(history::Progress::default());
     let line = ProgressLine::start(Arc::clone(&progress), "history", !out.render.quiet);
     let scan = history::scan(&repo, &rules, &opts, &progress)?;
     drop(line);
+    let full = !opts.scope.is_range() && !opts.scope.reachable_only;
     let report = history_report(scan, &rules, args.allow_missing, out.finding.show_secrets);
-    emit(&report, &out)?;
-    Ok(Outcome::of(&report))
+    complete(
+        report,
+        Completion {
+            command: "history",
+            rules: &rules,
+            config: &args.config,
+            root: config_root.as_deref().or(Some(path.as_path())),
+            full_coverage: full,
+        },
+        &out,
+    )
 }
 
 /// Turn a history scan into a report: allowlists, summary, completeness.
@@ -90,8 +100,6 @@ pub(super) fn history_report(
             .collect(),
             error_details: errors,
             suppressed_by_allowlist: suppressed,
-            config_sources: rules.sources.clone(),
-            rules: rules.rules().len(),
             objects_scanned: Some(scan.objects_scanned),
             commits: Some(scan.commits),
             missing_objects: Some(
@@ -106,6 +114,7 @@ pub(super) fn history_report(
             shallow: Some(scan.shallow),
             ..Summary::default()
         },
+        ..Report::default()
     };
     report.finish();
     report

@@ -3,7 +3,7 @@
 //! already there, and the pre-push check itself.
 
 use super::history::history_report;
-use super::{Outcome, emit};
+use super::{Completion, Outcome, complete};
 use crate::cli::{HookCommand, HookInstallArgs, HookRunArgs};
 use crate::config::{self, OutputConfig};
 use crate::history::{self, HistoryOptions, Scope};
@@ -214,7 +214,7 @@ fn pre_push(a: HookRunArgs) -> Result<Outcome> {
             },
             threads: out.threads,
             max_blob_size: 25 << 20,
-            finding: out.finding,
+            finding: out.finding.clone(),
         };
         let scan = history::scan(&repo, &rules, &opts, &history::Progress::default())?;
         match &mut merged {
@@ -237,11 +237,21 @@ fn pre_push(a: HookRunArgs) -> Result<Outcome> {
         x.fingerprint == y.fingerprint && x.path == y.path && x.source == y.source
     });
     let report = history_report(scan, &rules, false, out.finding.show_secrets);
-    emit(&report, &out)?;
-    if !report.findings.is_empty() {
+    let outcome = complete(
+        report,
+        Completion {
+            command: "pre-push",
+            rules: &rules,
+            config: &a.config,
+            root: repo.workdir(),
+            full_coverage: false,
+        },
+        &out,
+    )?;
+    if outcome == Outcome::Findings {
         eprintln!(
             "leakgate: push blocked: the commits above add secrets. Remove them from those commits (git rebase -i, or git commit --amend for the last one), rotate any that left this machine, then push again. False positive? Add `leakgate:allow` on the line."
         );
     }
-    Ok(Outcome::of(&report))
+    Ok(outcome)
 }

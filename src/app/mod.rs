@@ -1,6 +1,8 @@
 //! One function per command: sources -> engine -> findings -> reporter. This is the only place
 //! (with `main`) that uses `anyhow`.
 
+mod baseline;
+mod ci;
 mod history;
 mod hook;
 mod rules;
@@ -50,9 +52,44 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Scan(args) => scan::run(args),
         Command::History(args) => history::run(args),
         Command::Staged(args) => staged::run(args),
+        Command::Ci(args) => ci::run(args),
+        Command::Baseline { command } => baseline::run(command),
         Command::Hook { command } => hook::run(command),
         Command::Rules { command } => rules::run(command),
     }
+}
+
+/// How a scanning command's report is completed.
+pub(crate) struct Completion<'a> {
+    pub command: &'static str,
+    pub rules: &'a crate::rules::RuleSet,
+    pub config: &'a crate::cli::ConfigArgs,
+    /// Where the repository's own baseline is looked for.
+    pub root: Option<&'a Path>,
+    /// Whether this scan covers the whole repository, so unmatched baseline entries are stale.
+    pub full_coverage: bool,
+}
+
+/// Rules metadata, baseline and counts: what every scanning command does before output.
+pub(crate) fn finalize(mut report: Report, c: Completion<'_>) -> Result<Report> {
+    report.command = c.command.to_string();
+    report.set_rules(c.rules);
+    if let Some((path, baseline)) = crate::config::load_baseline(c.config, c.root)? {
+        let findings = std::mem::take(&mut report.findings);
+        let (kept, summary) =
+            baseline.apply(&path.display().to_string(), findings, c.full_coverage);
+        report.findings = kept;
+        report.summary.baseline = Some(summary);
+    }
+    report.finish();
+    Ok(report)
+}
+
+/// The shared tail of every scanning command: finalize, write, outcome.
+pub(crate) fn complete(report: Report, c: Completion<'_>, out: &OutputConfig) -> Result<Outcome> {
+    let report = finalize(report, c)?;
+    emit(&report, out)?;
+    Ok(Outcome::of(&report))
 }
 
 /// Open the output destination: `--output FILE` (created with 0600 permissions) or stdout.

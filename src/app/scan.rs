@@ -1,11 +1,12 @@
 //! `leakgate scan`: the working tree, with an exposure for every finding.
 
-use super::{Outcome, emit};
+use super::{Completion, Outcome, complete};
 use crate::cli::ScanArgs;
 use crate::config::{self, OutputConfig};
 use crate::engine::Scanner;
-use crate::finding::{self, Exposure, Finding, SourceKind};
+use crate::finding::{self, Exposure, Finding, FindingOptions, SourceKind};
 use crate::report::{Report, Summary};
+use crate::rules::RuleSet;
 use crate::source::git::RepoView;
 use crate::source::worktree::{self, FileError, TrackedDirs, WalkOptions};
 use anyhow::{Result, bail};
@@ -71,20 +72,39 @@ pub(super) fn run(args: ScanArgs) -> Result<Outcome> {
         }
     }
     let rules = config::load_rules(&args.config, roots.first().map(PathBuf::as_path))?;
-    let repos = Repos::discover(&roots)?;
-    let single_dir_root = match roots.as_slice() {
-        [r] if r.is_dir() => Some(r.as_path()),
-        _ => None,
-    };
     let walk_opts = WalkOptions {
         max_file_size: args.max_file_size,
         include_deps: args.include_deps,
         threads: out.threads,
     };
+    let report = collect(&roots, &walk_opts, &out.finding, &rules)?;
+    complete(
+        report,
+        Completion {
+            command: "scan",
+            rules: &rules,
+            config: &args.config,
+            root: roots.first().map(PathBuf::as_path),
+            full_coverage: true,
+        },
+        &out,
+    )
+}
+
+/// Scan working-tree paths: findings with exposures, after config allowlists.
+pub(super) fn collect(
+    roots: &[PathBuf],
+    walk_opts: &WalkOptions,
+    fopts: &FindingOptions,
+    rules: &RuleSet,
+) -> Result<Report> {
+    let repos = Repos::discover(roots)?;
+    let single_dir_root = match roots {
+        [r] if r.is_dir() => Some(r.as_path()),
+        _ => None,
+    };
     let collected: Mutex<Vec<FileFindings>> = Mutex::new(Vec::new());
-    let fopts = out.finding;
-    let rules = &rules;
-    let stats = worktree::walk(&roots, &walk_opts, &repos, || {
+    let stats = worktree::walk(roots, walk_opts, &repos, || {
         let mut scanner = Scanner::new(rules);
         let collected = &collected;
         move |file: worktree::WalkedFile<'_>| {
@@ -142,7 +162,7 @@ pub(super) fn run(args: ScanArgs) -> Result<Outcome> {
         findings.extend(ff.findings);
     }
     let (findings, suppressed) = finding::apply_allowlists(rules, findings);
-    let mut report = Report {
+    let report = Report {
         findings,
         summary: Summary {
             files_scanned: stats.files_scanned,
@@ -159,12 +179,9 @@ pub(super) fn run(args: ScanArgs) -> Result<Outcome> {
             skipped_dirs: stats.skipped_dep_dirs.clone(),
             error_details: errors,
             suppressed_by_allowlist: suppressed,
-            config_sources: rules.sources.clone(),
-            rules: rules.rules().len(),
             ..Summary::default()
         },
+        ..Report::default()
     };
-    report.finish();
-    emit(&report, &out)?;
-    Ok(Outcome::of(&report))
+    Ok(report)
 }

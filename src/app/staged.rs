@@ -1,7 +1,7 @@
 //! `leakgate staged`: the pre-commit check. Scans the staged blobs that differ from HEAD and
 //! reports only secrets on lines the commit adds.
 
-use super::{Outcome, emit};
+use super::{Completion, Outcome, complete};
 use crate::cli::StagedArgs;
 use crate::config::{self, OutputConfig};
 use crate::engine::Scanner;
@@ -46,7 +46,7 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
             &file.path,
             SourceKind::File,
             Exposure::Staged,
-            out.finding,
+            &out.finding,
         );
         for f in &mut fs {
             f.repo_path = Some(file.path.clone());
@@ -55,7 +55,7 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
         findings.extend(fs);
     }
     let (findings, suppressed) = finding::apply_allowlists(&rules, findings);
-    let mut report = Report {
+    let report = Report {
         findings,
         summary: Summary {
             files_scanned: staged.files.len() as u64 - binary,
@@ -68,12 +68,19 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
             .into_iter()
             .collect(),
             suppressed_by_allowlist: suppressed,
-            config_sources: rules.sources.clone(),
-            rules: rules.rules().len(),
             ..Summary::default()
         },
+        ..Report::default()
     };
-    report.finish();
-    emit(&report, &out)?;
-    Ok(Outcome::of(&report))
+    complete(
+        report,
+        Completion {
+            command: "staged",
+            rules: &rules,
+            config: &args.config,
+            root: repo.workdir(),
+            full_coverage: false,
+        },
+        &out,
+    )
 }

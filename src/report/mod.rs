@@ -1,8 +1,11 @@
 //! Reporters: one module per output format, each writing a [`Report`] to an injected
 //! `impl Write`. Reporters know nothing about where the bytes came from beyond the findings.
 
+mod github;
 mod human;
 mod json;
+pub mod markdown;
+mod sarif;
 
 use crate::finding::Finding;
 use crate::source::worktree::FileError;
@@ -16,6 +19,9 @@ pub enum Format {
     Human,
     Json,
     Jsonl,
+    Sarif,
+    Github,
+    Markdown,
 }
 
 /// Totals of a run (DESIGN.md `summary`, with extra fields added, never changed).
@@ -51,6 +57,9 @@ pub struct Summary {
     /// History scans: the repository is a shallow clone; older history was not scanned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shallow: Option<bool>,
+    /// The baseline applied, if any: how many findings it suppressed, which entries are stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::BaselineSummary>,
 }
 
 /// A missing object in the summary.
@@ -60,11 +69,25 @@ pub struct MissingObjectEntry {
     pub path: String,
 }
 
+/// What reporters need to know about a rule (SARIF lists every rule in effect).
+#[derive(Debug, Clone)]
+pub struct RuleMeta {
+    pub id: String,
+    pub provider: String,
+    pub description: String,
+    pub severity: crate::rules::Severity,
+    pub rotation: crate::rules::Rotation,
+}
+
 /// Everything a reporter needs.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// Rules in effect.
+    pub rules: Vec<RuleMeta>,
+    /// The command that produced the report (for formats that name the run).
+    pub command: String,
 }
 
 /// Rendering options that are not part of the report.
@@ -75,6 +98,23 @@ pub struct RenderOptions {
 }
 
 impl Report {
+    /// Record the rules in effect.
+    pub fn set_rules(&mut self, rules: &crate::rules::RuleSet) {
+        self.rules = rules
+            .rules()
+            .iter()
+            .map(|r| RuleMeta {
+                id: r.id.clone(),
+                provider: r.provider.clone(),
+                description: r.description.clone(),
+                severity: r.severity,
+                rotation: r.rotate.clone(),
+            })
+            .collect();
+        self.summary.rules = self.rules.len();
+        self.summary.config_sources = rules.sources.clone();
+    }
+
     /// Recompute the counts derived from the findings.
     pub fn finish(&mut self) {
         self.findings.sort_by(|a, b| {
@@ -107,6 +147,9 @@ impl Report {
             Format::Human => human::write(self, opts, out),
             Format::Json => json::write(self, out),
             Format::Jsonl => json::write_lines(self, out),
+            Format::Sarif => sarif::write(self, out),
+            Format::Github => github::write(self, out),
+            Format::Markdown => markdown::write(self, out),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Integration tests: the leakgate binary run against temporary directories and git repositories
 //! built with the git CLI.
 
+mod ci;
 mod history;
 mod hooks;
 mod rules;
+mod sarif_check;
 mod scan;
 mod support;

@@ -1,0 +1,239 @@
+//! `leakgate ci`: the CI secret gate. Works out the commit range a CI job is about (GitHub
+//! Actions pull_request and push events, GitLab merge-request and push pipelines, or explicit
+//! `--base/--head`), scans what those commits introduced (merge commits' own changes included),
+//! and fails closed when the clone is too shallow to see the base.
+
+use super::history::history_report;
+use super::{Completion, Outcome, emit, finalize};
+use crate::cli::CiArgs;
+use crate::config::{self, OutputConfig};
+use crate::history::{self, HistoryOptions, Scope};
+use crate::report::Format;
+use crate::source::git;
+use anyhow::{Context, Result, anyhow, bail};
+use std::path::PathBuf;
+
+/// What the CI job is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CiRange {
+    /// Base commit; `None` for a new branch (everything no other remote-tracking ref has).
+    pub base: Option<String>,
+    pub head: String,
+    /// Where the range came from, for the log.
+    pub origin: String,
+    /// A force-push: the old tip may be gone.
+    pub forced: bool,
+}
+
+fn is_zero(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b == b'0')
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Work out the range from flags or the CI environment.
+pub fn detect(args: &CiArgs) -> Result<CiRange> {
+    if args.base.is_some() || args.head.is_some() {
+        let base = args.base.clone().ok_or_else(|| {
+            anyhow!("--head needs --base (the revision the head is compared with)")
+        })?;
+        return Ok(CiRange {
+            base: (!is_zero(&base)).then_some(base),
+            head: args.head.clone().unwrap_or_else(|| "HEAD".into()),
+            origin: "--base/--head".into(),
+            forced: false,
+        });
+    }
+    if env("GITHUB_ACTIONS").as_deref() == Some("true") {
+        let event = env("GITHUB_EVENT_NAME").unwrap_or_default();
+        let path =
+            env("GITHUB_EVENT_PATH").ok_or_else(|| anyhow!("GITHUB_EVENT_PATH is not set"))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the GitHub event payload {path}"))?;
+        let payload: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("the GitHub event payload {path} is not JSON"))?;
+        let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        return match event.as_str() {
+            "pull_request" | "pull_request_target" => {
+                let base = s(&payload["pull_request"]["base"]["sha"]);
+                let head = s(&payload["pull_request"]["head"]["sha"]).or_else(|| env("GITHUB_SHA"));
+                match (base, head) {
+                    (Some(b), Some(h)) => Ok(CiRange {
+                        base: Some(b),
+                        head: h,
+                        origin: format!("GitHub {event} event"),
+                        forced: false,
+                    }),
+                    _ => bail!("the {event} payload has no pull_request.base.sha / head.sha"),
+                }
+            }
+            "push" => {
+                let after = s(&payload["after"])
+                    .or_else(|| env("GITHUB_SHA"))
+                    .ok_or_else(|| anyhow!("the push payload has no 'after'"))?;
+                let before = s(&payload["before"]).unwrap_or_default();
+                Ok(CiRange {
+                    base: (!before.is_empty() && !is_zero(&before)).then_some(before),
+                    head: after,
+                    origin: "GitHub push event".into(),
+                    forced: payload["forced"].as_bool().unwrap_or(false),
+                })
+            }
+            other => bail!(
+                "cannot work out the commit range of a GitHub '{other}' event; pass --base REV --head REV"
+            ),
+        };
+    }
+    if env("GITLAB_CI").as_deref() == Some("true") {
+        let head = env("CI_COMMIT_SHA").ok_or_else(|| anyhow!("CI_COMMIT_SHA is not set"))?;
+        if let Some(base) = env("CI_MERGE_REQUEST_DIFF_BASE_SHA") {
+            return Ok(CiRange {
+                base: Some(base),
+                head,
+                origin: "GitLab merge request pipeline".into(),
+                forced: false,
+            });
+        }
+        let before = env("CI_COMMIT_BEFORE_SHA").unwrap_or_default();
+        return Ok(CiRange {
+            base: (!before.is_empty() && !is_zero(&before)).then_some(before),
+            head,
+            origin: "GitLab push pipeline".into(),
+            forced: false,
+        });
+    }
+    bail!("not running on GitHub Actions or GitLab CI; pass --base REV --head REV")
+}
+
+fn resolve(repo: &gix::Repository, rev: &str) -> Option<gix::ObjectId> {
+    repo.rev_parse_single(rev)
+        .ok()
+        .and_then(|id| id.object().ok())
+        .and_then(|o| o.peel_to_commit().ok())
+        .map(|c| c.id)
+}
+
+pub(super) fn run(args: CiArgs) -> Result<Outcome> {
+    let out = OutputConfig::from_args(&args.output);
+    let start = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let repo = git::discover(&start)?
+        .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))?;
+    let range = detect(&args)?;
+    let rules = config::load_rules(&args.config, repo.workdir())?;
+    let shallow = repo.common_dir().join("shallow").is_file();
+    let head = resolve(&repo, &range.head).ok_or_else(|| {
+        anyhow!(
+            "the head commit {} is not in this clone{}",
+            range.head,
+            if shallow { " (shallow clone)" } else { "" }
+        )
+    })?;
+    let mut note = String::new();
+    let exclude: Vec<String> = match &range.base {
+        Some(base) => match resolve(&repo, base) {
+            Some(b) if b == head => {
+                eprintln!(
+                    "leakgate ci: base and head are the same commit ({head}): nothing to scan"
+                );
+                Vec::new()
+            }
+            Some(b) => vec![b.to_string()],
+            None if shallow => bail!(
+                "the base commit {base} is not in this shallow clone, so the range {base}..{} cannot be scanned. \
+                 Fetch the history it needs: with actions/checkout set `fetch-depth: 0`; with GitLab set GIT_DEPTH: 0; \
+                 or run `git fetch --deepen=100` (repeat until the base is present) or `git fetch origin {base}`.",
+                range.head
+            ),
+            None if range.forced => {
+                note = format!(
+                    " (force-push: the old tip {base} is gone; scanning what no other remote-tracking ref has)"
+                );
+                other_remote_refs(&repo, head)
+            }
+            None => bail!(
+                "the base commit {base} is not in this repository; fetch it or pass a base that exists"
+            ),
+        },
+        None => {
+            note = " (new branch: scanning what no other remote-tracking ref has)".into();
+            other_remote_refs(&repo, head)
+        }
+    };
+    let same = matches!(&range.base, Some(b) if resolve(&repo, b) == Some(head));
+    eprintln!(
+        "leakgate ci: {} range {}..{}{note}",
+        range.origin,
+        range.base.as_deref().unwrap_or("(new branch)"),
+        range.head
+    );
+    eprintln!("leakgate ci: config: {}", rules.sources.join(", "));
+    let scan = if same {
+        history::HistoryScan::default()
+    } else {
+        let opts = HistoryOptions {
+            scope: Scope {
+                include: vec![head.to_string()],
+                exclude,
+                reachable_only: false,
+            },
+            threads: out.threads,
+            max_blob_size: args.max_file_size,
+            finding: out.finding.clone(),
+        };
+        history::scan(&repo, &rules, &opts, &history::Progress::default())?
+    };
+    let report = history_report(scan, &rules, args.allow_missing, out.finding.show_secrets);
+    for (label, n) in &report.summary.suppressed_by_allowlist {
+        eprintln!("leakgate ci: allowlist '{label}' suppressed {n} finding(s)");
+    }
+    let report = finalize(
+        report,
+        Completion {
+            command: "ci",
+            rules: &rules,
+            config: &args.config,
+            root: repo.workdir(),
+            full_coverage: false,
+        },
+    )?;
+    eprintln!(
+        "leakgate ci: baseline: {}",
+        report
+            .summary
+            .baseline
+            .as_ref()
+            .map_or("none".to_string(), |b| format!(
+                "{} ({} entries, {} finding(s) suppressed)",
+                b.file, b.entries, b.suppressed
+            ))
+    );
+    emit(&report, &out)?;
+    if let Some(path) = env("GITHUB_STEP_SUMMARY") {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| format!("cannot append to GITHUB_STEP_SUMMARY ({path})"))?;
+        report
+            .write(Format::Markdown, Default::default(), &mut f)
+            .context("cannot write the step summary")?;
+    }
+    Ok(Outcome::of(&report))
+}
+
+/// Remote-tracking refs other than the ones pointing at `head` (which is what is being pushed).
+fn other_remote_refs(repo: &gix::Repository, head: gix::ObjectId) -> Vec<String> {
+    repo.references()
+        .ok()
+        .and_then(|p| {
+            p.remote_branches().ok().map(|it| {
+                it.filter_map(Result::ok)
+                    .filter(|r| r.try_id().is_none_or(|id| id.detach() != head))
+                    .map(|r| r.name().as_bstr().to_string())
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
