@@ -5,7 +5,8 @@
 
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice, ByteVec};
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use gix::hashtable::{HashMap as IdMap, HashSet as IdSet};
+use std::collections::BinaryHeap;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -111,7 +112,7 @@ pub struct Refs {
 }
 
 /// Peel an object id through annotated tags to a commit, using the parsed tags.
-fn peel(mut id: ObjectId, tags: &HashMap<ObjectId, TagMeta>) -> ObjectId {
+fn peel(mut id: ObjectId, tags: &IdMap<ObjectId, TagMeta>) -> ObjectId {
     for _ in 0..32 {
         match tags.get(&id) {
             Some(t) => id = t.target,
@@ -122,10 +123,7 @@ fn peel(mut id: ObjectId, tags: &HashMap<ObjectId, TagMeta>) -> ObjectId {
 }
 
 /// Read every ref (branches, tags, remotes, notes, stash), HEAD and all reflogs.
-pub fn read_refs(
-    repo: &gix::Repository,
-    tags: &HashMap<ObjectId, TagMeta>,
-) -> Result<Refs, String> {
+pub fn read_refs(repo: &gix::Repository, tags: &IdMap<ObjectId, TagMeta>) -> Result<Refs, String> {
     let mut refs = Refs::default();
     let platform = repo.references().map_err(|e| e.to_string())?;
     for r in platform.all().map_err(|e| e.to_string())? {
@@ -148,7 +146,7 @@ pub fn read_refs(
             commit: id,
         });
     }
-    let mut seen = HashSet::new();
+    let mut seen = IdSet::default();
     for dir in [repo.git_dir(), repo.common_dir()] {
         read_reflogs(&dir.join("logs"), &mut |id| {
             if seen.insert(id) {
@@ -187,7 +185,7 @@ fn read_reflogs(dir: &Path, out: &mut dyn FnMut(ObjectId)) {
 }
 
 /// Commits of the shallow boundary (their parents are legitimately absent).
-pub fn shallow_commits(repo: &gix::Repository) -> HashSet<ObjectId> {
+pub fn shallow_commits(repo: &gix::Repository) -> IdSet {
     std::fs::read(repo.common_dir().join("shallow"))
         .map(|t| {
             t.lines()
@@ -199,28 +197,24 @@ pub fn shallow_commits(repo: &gix::Repository) -> HashSet<ObjectId> {
 
 /// All commits with derived relations.
 pub struct Graph {
-    pub commits: HashMap<ObjectId, CommitMeta>,
-    children: HashMap<ObjectId, Vec<ObjectId>>,
+    pub commits: IdMap<ObjectId, CommitMeta>,
+    children: IdMap<ObjectId, Vec<ObjectId>>,
     /// Commits reachable from a ref (reflogs excluded).
-    pub reachable: HashSet<ObjectId>,
+    pub reachable: IdSet,
     /// Parents referenced by reachable commits that are not in the object database.
     pub missing_commits: Vec<ObjectId>,
     pub shallow: bool,
 }
 
 impl Graph {
-    pub fn new(
-        commits: HashMap<ObjectId, CommitMeta>,
-        refs: &Refs,
-        shallow: &HashSet<ObjectId>,
-    ) -> Self {
-        let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    pub fn new(commits: IdMap<ObjectId, CommitMeta>, refs: &Refs, shallow: &IdSet) -> Self {
+        let mut children: IdMap<ObjectId, Vec<ObjectId>> = IdMap::default();
         for (id, c) in &commits {
             for p in &c.parents {
                 children.entry(*p).or_default().push(*id);
             }
         }
-        let mut reachable = HashSet::new();
+        let mut reachable = IdSet::default();
         let mut missing = Vec::new();
         let mut stack: Vec<ObjectId> = refs.tips.iter().map(|t| t.commit).collect();
         while let Some(id) = stack.pop() {
@@ -253,7 +247,8 @@ impl Graph {
 
     /// Every commit, parents before children and otherwise oldest committer time first.
     pub fn topo_time_order(&self) -> Vec<ObjectId> {
-        let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(self.commits.len());
+        let mut pending: IdMap<ObjectId, usize> =
+            IdMap::with_capacity_and_hasher(self.commits.len(), Default::default());
         for (id, c) in &self.commits {
             let n = c
                 .parents
@@ -283,8 +278,8 @@ impl Graph {
     }
 
     /// `id` and every commit that has it as an ancestor.
-    pub fn descendants(&self, id: ObjectId) -> HashSet<ObjectId> {
-        let mut seen = HashSet::new();
+    pub fn descendants(&self, id: ObjectId) -> IdSet {
+        let mut seen = IdSet::default();
         let mut stack = vec![id];
         while let Some(c) = stack.pop() {
             if seen.insert(c) {
@@ -322,28 +317,32 @@ struct Node {
 /// contribution, which for a merge is exactly what the merge itself introduced.
 pub struct TreeLocator<'r> {
     repo: &'r gix::Repository,
-    targets: Option<&'r HashSet<ObjectId>>,
-    memo: HashMap<ObjectId, Rc<Node>>,
+    targets: Option<&'r IdSet>,
+    memo: IdMap<ObjectId, Rc<Node>>,
     empty: Rc<Node>,
     /// While set, every blob entry read is checked to exist and unreadable trees are recorded.
     pub check_missing: bool,
     /// While set, every blob yielded by `introduced` is checked to exist.
     pub check_yielded: bool,
     pub missing: Vec<MissingObject>,
+    /// Every blob in the object database, when the caller enumerated them: a set lookup is far
+    /// cheaper than asking the object database for each tree entry.
+    pub known_blobs: Option<&'r IdSet>,
     buf: Vec<u8>,
 }
 
 impl<'r> TreeLocator<'r> {
     /// A locator for `targets`, or for every blob when `targets` is `None`.
-    pub fn new(repo: &'r gix::Repository, targets: Option<&'r HashSet<ObjectId>>) -> Self {
+    pub fn new(repo: &'r gix::Repository, targets: Option<&'r IdSet>) -> Self {
         TreeLocator {
             repo,
             targets,
-            memo: HashMap::new(),
+            memo: IdMap::default(),
             empty: Rc::new(Node::default()),
             check_missing: false,
             check_yielded: false,
             missing: Vec::new(),
+            known_blobs: None,
             buf: Vec::new(),
         }
     }
@@ -357,7 +356,43 @@ impl<'r> TreeLocator<'r> {
         if let Some(hit) = self.memo.get(&tree) {
             return Rc::clone(hit);
         }
-        let Some(entries) = self.read_tree(tree) else {
+        // Parse the tree, keeping only what the node needs: subtrees, and target blobs.
+        let mut subtrees: Vec<(BString, ObjectId)> = Vec::new();
+        let mut node = Node::default();
+        let mut buf = std::mem::take(&mut self.buf);
+        let parsed = {
+            use gix::objs::FindExt;
+            match self.repo.objects.find_tree_iter(&tree, &mut buf) {
+                Ok(iter) => {
+                    let mut ok = true;
+                    for e in iter {
+                        let Ok(e) = e else {
+                            ok = false;
+                            break;
+                        };
+                        if e.mode.is_tree() {
+                            subtrees.push((e.filename.to_owned(), e.oid.to_owned()));
+                        } else if e.mode.is_blob() || e.mode.is_link() {
+                            let id = e.oid.to_owned();
+                            if self.check_missing && !self.exists(id) {
+                                self.missing.push(MissingObject {
+                                    id,
+                                    path: join(path, &e.filename.to_owned()),
+                                });
+                            }
+                            if self.targets.is_none_or(|t| t.contains(&id)) {
+                                node.blobs.push((e.filename.to_owned(), id));
+                            }
+                        }
+                        // Submodule entries (commits) point into other repositories.
+                    }
+                    ok
+                }
+                Err(_) => false,
+            }
+        };
+        self.buf = buf;
+        if !parsed {
             if self.check_missing {
                 self.missing.push(MissingObject {
                     id: tree,
@@ -365,33 +400,24 @@ impl<'r> TreeLocator<'r> {
                 });
             }
             return Rc::clone(&self.empty);
-        };
-        let mut node = Node::default();
-        for (mode, name, id) in entries {
-            if mode.is_tree() {
-                match self.targets {
-                    None => node.trees.push((name, id)),
-                    Some(_) if depth < 4096 => {
-                        let child_path = join(path, &name);
-                        let child = self.node(id, &child_path, depth + 1);
-                        if !child.blobs.is_empty() || !child.trees.is_empty() {
-                            node.trees.push((name, id));
+        }
+        match self.targets {
+            None => node.trees = subtrees,
+            Some(_) if depth < 4096 => {
+                for (name, id) in subtrees {
+                    let child = match self.memo.get(&id) {
+                        Some(hit) => Rc::clone(hit),
+                        None => {
+                            let child_path = join(path, &name);
+                            self.node(id, &child_path, depth + 1)
                         }
+                    };
+                    if !child.blobs.is_empty() || !child.trees.is_empty() {
+                        node.trees.push((name, id));
                     }
-                    Some(_) => {}
-                }
-            } else if mode.is_blob() || mode.is_link() {
-                if self.check_missing && !self.repo.has_object(id) {
-                    self.missing.push(MissingObject {
-                        id,
-                        path: join(path, &name),
-                    });
-                }
-                if self.targets.is_none_or(|t| t.contains(&id)) {
-                    node.blobs.push((name, id));
                 }
             }
-            // Submodule entries (commits) point into other repositories.
+            Some(_) => {}
         }
         let node = if node.blobs.is_empty() && node.trees.is_empty() {
             Rc::clone(&self.empty)
@@ -400,6 +426,14 @@ impl<'r> TreeLocator<'r> {
         };
         self.memo.insert(tree, Rc::clone(&node));
         node
+    }
+
+    /// Does blob `id` exist? Uses the set of blobs seen during enumeration when given.
+    fn exists(&self, id: ObjectId) -> bool {
+        match self.known_blobs {
+            Some(k) => k.contains(&id),
+            None => self.repo.has_object(id),
+        }
     }
 
     /// Blobs in `tree` that no tree in `parents` holds at the same path, with full paths.
@@ -430,7 +464,7 @@ impl<'r> TreeLocator<'r> {
                 continue;
             }
             let full = join_b(prefix, name);
-            if self.check_yielded && !self.repo.has_object(*id) {
+            if self.check_yielded && !self.exists(*id) {
                 self.missing.push(MissingObject {
                     id: *id,
                     path: full.to_str_lossy().into_owned(),
@@ -452,20 +486,6 @@ impl<'r> TreeLocator<'r> {
             }
             self.walk(&join_b(prefix, name), *sub, &psubs, depth + 1, out);
         }
-    }
-
-    fn read_tree(
-        &mut self,
-        id: ObjectId,
-    ) -> Option<Vec<(gix::objs::tree::EntryMode, BString, ObjectId)>> {
-        use gix::objs::FindExt;
-        let data = self.repo.objects.find_tree_iter(&id, &mut self.buf).ok()?;
-        let mut out = Vec::new();
-        for e in data {
-            let e = e.ok()?;
-            out.push((e.mode, e.filename.to_owned(), e.oid.to_owned()));
-        }
-        Some(out)
     }
 }
 
