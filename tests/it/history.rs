@@ -370,3 +370,64 @@ fn not_a_repository_is_an_error() {
         run.stderr
     );
 }
+
+#[test]
+fn shallow_clone_is_scanned_as_far_as_it_goes_and_says_so() {
+    let repo = base_repo();
+    let mut g = Gen::new(119);
+    repo.write("old.env", format!("T={}\n", g.huggingface()))
+        .commit_all("old");
+    repo.write("old.env", "T=\n").commit_all("remove old");
+    repo.write("new.env", format!("T={}\n", g.huggingface()))
+        .commit_all("new");
+    let dir = TestRepo::plain();
+    let target = dir.join("shallow");
+    let url = format!("file://{}", repo.path().display());
+    repo.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &url,
+        target.to_str().unwrap(),
+    ]);
+    let run = crate::support::Run::new(
+        crate::support::leakgate()
+            .args(["history", target.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(field(&run.findings(), "path"), ["new.env"]);
+    let s = &run.json()["summary"];
+    assert_eq!(s["shallow"], true);
+    assert_eq!(
+        s["incomplete"], false,
+        "the shallow boundary is not a missing object"
+    );
+    assert_eq!(s["missing_objects"], serde_json::json!([]));
+}
+
+#[test]
+fn linked_worktree_and_branch_scope() {
+    let repo = base_repo();
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("topic.env", format!("T={}\n", Gen::new(120).huggingface()))
+        .commit_all("topic");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("main.env", format!("T={}\n", Gen::new(121).huggingface()))
+        .commit_all("main");
+    let wt = TestRepo::plain();
+    let wt_path = wt.join("wt");
+    repo.git(&["worktree", "add", "-q", wt_path.to_str().unwrap(), "topic"]);
+    let run = crate::support::Run::new(
+        crate::support::leakgate()
+            .args(["history", ".", "--format", "json"])
+            .current_dir(&wt_path)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(field(&run.findings(), "path"), ["main.env", "topic.env"]);
+    let run = history(&repo, &["--branch", "topic"]);
+    assert_eq!(field(&run.findings(), "path"), ["topic.env"]);
+}
