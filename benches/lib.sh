@@ -9,9 +9,9 @@
 #   lg_log / lg_warn / lg_die MSG...      progress and errors
 #   lg_require_time                       make sure GNU /usr/bin/time exists (apt-get install time)
 #   lg_time OUT ERR CMD [ARG...]          run CMD once, stdout>OUT, stderr>ERR; prints "WALL_S RSS_KB RC"
-#   lg_ptime OUT ERR CMD [ARG...]         like lg_time, for millisecond-scale commands: wall time from
-#                                         a monotonic clock around spawn + wait4 (microseconds, no
-#                                         time(1) in between), RSS from wait4; stdin is /dev/null
+#   lg_ptime OUT ERR CMD [ARG...]         for millisecond-scale commands: prints "WALL_S CPU_S RC", wall
+#                                         time from a monotonic clock around spawn + wait (microseconds,
+#                                         no time(1) in between), CPU = user+sys; no RSS (use lg_time)
 #   lg_median N...                        median of numbers (mean of the middle two for even counts)
 #   lg_percentile P N...                  P-th percentile (nearest rank) of numbers, e.g. 90
 #   lg_max N...                           maximum of numbers
@@ -96,13 +96,16 @@ lg_time() {
 }
 
 # lg_ptime OUT ERR CMD [ARG...]
-# Same contract as lg_time ("WALL_S RSS_KB RC", OUT/ERR redirections, TIMEOUT) for commands that
-# take milliseconds: a python3 helper (its start-up is outside the measured interval) reads a
-# monotonic clock immediately before posix_spawn and after wait4 returns, so the wall time (six
-# decimals) carries no time(1) or shell overhead. RSS_KB is wait4's ru_maxrss (the largest of
-# CMD and its waited-for children, as GNU time's %M). CMD's stdin is /dev/null; CMD is looked up
-# in PATH. A timeout kills CMD with SIGKILL and reports status 124 (as timeout(1)); a CMD that
-# cannot be started reports 127.
+# Wall time of commands that take milliseconds. Prints "WALL_S CPU_S RC": a python3 helper (its
+# start-up is outside the measured interval) reads a monotonic clock immediately before
+# posix_spawn and after wait4 returns, so the wall time (six decimals) carries no time(1) or shell
+# overhead; CPU_S is the user+sys time of CMD and its waited-for children (wait4's rusage), which
+# a busy machine inflates less than the wall time.
+# No RSS: a spawned child's ru_maxrss includes the pre-exec memory of the process that spawned it
+# (here the python helper, ~10+ MB), so measure memory in a separate run with lg_time (GNU time
+# forks from a ~2 MB process). OUT/ERR and TIMEOUT as for lg_time; CMD's stdin is /dev/null and
+# CMD is looked up in PATH. A timeout kills CMD (SIGKILL) and reports status 124 (as timeout(1));
+# a CMD that cannot be started reports 127.
 lg_ptime() {
     local out=$1 err=$2
     shift 2
@@ -121,7 +124,7 @@ try:
     pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=acts)
 except OSError as e:
     print(f"{argv[0]}: {e}", file=open(err, "a"))
-    print("0.000000 0 127")
+    print("0.000000 0.000000 127")
     sys.exit(0)
 if limit > 0:
     signal.signal(signal.SIGALRM, on_alarm)
@@ -131,7 +134,7 @@ t1 = time.perf_counter()
 signal.setitimer(signal.ITIMER_REAL, 0)
 rc = os.waitstatus_to_exitcode(status)
 rc = 124 if killed else (128 - rc if rc < 0 else rc)
-print(f"{t1 - t0:.6f} {ru.ru_maxrss} {rc}")
+print(f"{t1 - t0:.6f} {ru.ru_utime + ru.ru_stime:.6f} {rc}")
 ' "$out" "$err" "${TIMEOUT:-0}" "$@"
 }
 

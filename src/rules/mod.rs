@@ -241,8 +241,10 @@ impl LoadedFile {
             }
         })?;
         let mut rules = Vec::with_capacity(file.rule.len());
+        // Rules come in file order: locate them with one forward pass over the text.
+        let mut lines = crate::finding::LineIndex::new(text.as_bytes());
         for spanned in file.rule {
-            let (line, column) = line_col(text, spanned.span().start);
+            let (line, column) = lines.locate(spanned.span().start);
             let origin = Origin {
                 file: name.to_string(),
                 line,

@@ -128,8 +128,15 @@ impl<'r> Trees<'r> {
         }
     }
 
-    /// Every blob path under `tree`.
-    fn all_blobs(&mut self, tree: ObjectId, prefix: &[u8], out: &mut Vec<(Vec<u8>, ObjectId)>) {
+    /// Every blob path under `tree`, skipping directories in `clean` (unchanged, so no path
+    /// there was removed).
+    fn all_blobs(
+        &mut self,
+        tree: ObjectId,
+        prefix: &[u8],
+        clean: &[String],
+        out: &mut Vec<(Vec<u8>, ObjectId)>,
+    ) {
         let entries = self.entries(tree).to_vec();
         for (name, mode, id) in entries {
             let mut p = prefix.to_vec();
@@ -138,7 +145,12 @@ impl<'r> Trees<'r> {
             }
             p.extend_from_slice(&name);
             if mode.is_tree() {
-                self.all_blobs(id, &p, out);
+                let mut dir = p.clone();
+                dir.push(b'/');
+                if clean.binary_search_by(|c| c.as_bytes().cmp(&dir)).is_ok() {
+                    continue;
+                }
+                self.all_blobs(id, &p, clean, out);
             } else if mode.is_blob() {
                 out.push((p, id));
             }
@@ -187,27 +199,43 @@ pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitErr
     if clean.iter().any(String::is_empty) {
         return Ok(out);
     }
+    // Index entries below a clean directory form one contiguous run (the index is sorted by
+    // path): skip each run with a binary search instead of testing every entry.
+    clean.sort();
+    let entries = index.entries();
+    let mut skip: Vec<std::ops::Range<usize>> = clean
+        .iter()
+        .filter_map(|c| index.prefixed_entries_range(BStr::new(c.as_bytes())))
+        .collect();
+    skip.sort_by_key(|r| r.start);
     let mut changed: Vec<(String, ObjectId, Option<ObjectId>)> = Vec::new();
-    let mut staged_paths: HashSet<Vec<u8>> = HashSet::new();
-    for entry in index.entries() {
-        let p: &BStr = entry.path(&index);
-        staged_paths.insert(p.to_vec());
-        if entry.stage_raw() != 0 {
+    let mut i = 0;
+    let mut next_skip = skip.iter().peekable();
+    while i < entries.len() {
+        while next_skip.peek().is_some_and(|r| r.end <= i) {
+            next_skip.next();
+        }
+        if let Some(r) = next_skip.peek()
+            && r.start <= i
+        {
+            i = r.end;
             continue;
         }
-        let ps = p.to_str_lossy();
-        if clean.iter().any(|c| ps.starts_with(c.as_str())) {
+        let entry = &entries[i];
+        i += 1;
+        if entry.stage_raw() != 0 {
             continue;
         }
         if entry.mode.is_submodule() {
             out.skipped_submodules += 1;
             continue;
         }
+        let p: &BStr = entry.path(&index);
         let head = head_tree.and_then(|h| trees.lookup(h, p)).map(|(id, _)| id);
         if head == Some(entry.id) {
             continue;
         }
-        changed.push((ps.into_owned(), entry.id, head));
+        changed.push((p.to_str_lossy().into_owned(), entry.id, head));
     }
     // Rename sources: blobs in HEAD at paths the index no longer has, looked up only when a
     // changed path is new.
@@ -228,9 +256,9 @@ pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitErr
         {
             let sources = rename_sources.get_or_insert_with(|| {
                 let mut all = Vec::new();
-                trees.all_blobs(h, b"", &mut all);
+                trees.all_blobs(h, b"", &clean, &mut all);
                 all.into_iter()
-                    .filter(|(p, _)| !staged_paths.contains(p))
+                    .filter(|(p, _)| index.entry_by_path(BStr::new(p.as_slice())).is_none())
                     .map(|(_, id)| id)
                     .collect()
             });

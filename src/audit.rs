@@ -1,0 +1,260 @@
+//! The audit: working-tree and history findings merged per secret value, with a risk for each
+//! secret (pushed > committed > local-only > unreachable), its first exposure, every location,
+//! and a rotation plan: the provider's steps, what to check afterwards, and how to clean history.
+
+use crate::finding::{Exposure, Finding};
+use crate::rules::Severity;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How far a secret has travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Risk {
+    Unreachable,
+    LocalOnly,
+    Committed,
+    Pushed,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Pushed => "pushed",
+            Risk::Committed => "committed",
+            Risk::LocalOnly => "local-only",
+            Risk::Unreachable => "unreachable",
+        }
+    }
+
+    pub fn explain(self) -> &'static str {
+        match self {
+            Risk::Pushed => "pushed: a remote has it; anyone with access to the remote (or its forks and clones) may have it",
+            Risk::Committed => "committed: in this repository's history; every clone carries it",
+            Risk::LocalOnly => "local only: never committed, but on disk, in backups and in file sync",
+            Risk::Unreachable => "unreachable: only in objects no ref reaches (until git gc prunes them, and in any earlier clone or fetch)",
+        }
+    }
+}
+
+/// The commit that first exposed a secret.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FirstExposure {
+    pub commit: String,
+    pub date: String,
+    pub author: String,
+    pub path: String,
+}
+
+/// One place a secret is.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Location {
+    /// `worktree` or `history`.
+    pub kind: &'static str,
+    pub path: String,
+    pub line: usize,
+    pub exposure: Exposure,
+    /// `file`, `blob`, `commit-message`, `tag-message`.
+    pub source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<LocationCommit>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LocationCommit {
+    pub id: String,
+    pub date: String,
+    pub refs: Vec<String>,
+}
+
+/// Rotation guidance for one secret.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Plan {
+    pub url: String,
+    pub steps: Vec<String>,
+    /// What to review once rotated.
+    pub check_afterwards: String,
+    /// History clean-up commands (committed secrets only).
+    pub cleanup: Vec<String>,
+}
+
+/// One distinct secret value.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditSecret {
+    pub fingerprint: String,
+    pub rule_id: String,
+    pub provider: String,
+    pub description: String,
+    pub severity: Severity,
+    pub secret: String,
+    pub risk: Risk,
+    pub ever_committed: bool,
+    pub in_head: bool,
+    pub pushed: bool,
+    /// In the working tree now (any file on disk).
+    pub on_disk: bool,
+    pub first_exposure: Option<FirstExposure>,
+    pub locations: Vec<Location>,
+    pub rotation: Plan,
+    #[serde(skip)]
+    pub raw_secret: Vec<u8>,
+}
+
+fn source_name(f: &Finding) -> &'static str {
+    match f.source {
+        crate::finding::SourceKind::File => "file",
+        crate::finding::SourceKind::Blob => "blob",
+        crate::finding::SourceKind::CommitMessage => "commit-message",
+        crate::finding::SourceKind::TagMessage => "tag-message",
+    }
+}
+
+/// Options for the clean-up commands.
+#[derive(Debug, Clone, Default)]
+pub struct CleanupOptions {
+    /// Where the replacements file for `git filter-repo --replace-text` / BFG is (or would be).
+    pub replacements_file: Option<String>,
+}
+
+/// Merge working-tree findings and history findings per secret value, risk-ordered.
+/// Working-tree findings get `also_in_history` set.
+pub fn merge(worktree: &mut [Finding], history: &[Finding], cleanup: &CleanupOptions) -> Vec<AuditSecret> {
+    let in_history: std::collections::HashSet<&str> =
+        history.iter().map(|f| f.fingerprint.as_str()).collect();
+    for f in worktree.iter_mut() {
+        f.also_in_history = Some(in_history.contains(f.fingerprint.as_str()));
+    }
+    let mut by_fp: BTreeMap<String, AuditSecret> = BTreeMap::new();
+    for f in history.iter().chain(worktree.iter()) {
+        let s = by_fp.entry(f.fingerprint.clone()).or_insert_with(|| AuditSecret {
+            fingerprint: f.fingerprint.clone(),
+            rule_id: f.rule_id.clone(),
+            provider: f.provider.clone(),
+            description: f.description.clone(),
+            severity: f.severity,
+            secret: f.secret.clone(),
+            risk: Risk::Unreachable,
+            ever_committed: false,
+            in_head: false,
+            pushed: false,
+            on_disk: false,
+            first_exposure: None,
+            locations: Vec::new(),
+            rotation: Plan {
+                url: f.rotation.url.clone(),
+                steps: f.rotation.steps.clone(),
+                check_afterwards: String::new(),
+                cleanup: Vec::new(),
+            },
+            raw_secret: f.raw_secret.clone(),
+        });
+        let is_history = matches!(f.exposure, Exposure::Reachable | Exposure::Unreachable);
+        if is_history {
+            if let Some(c) = &f.commit {
+                s.ever_committed = true;
+                s.in_head |= c.in_head;
+                s.pushed |= c.pushed;
+                let earlier = s.first_exposure.as_ref().is_none_or(|fe| c.date < fe.date);
+                if earlier {
+                    s.first_exposure = Some(FirstExposure {
+                        commit: c.id.clone(),
+                        date: c.date.clone(),
+                        author: c.author.clone(),
+                        path: f.path.clone(),
+                    });
+                }
+            }
+            let risk = match (f.exposure, f.commit.as_ref()) {
+                (Exposure::Reachable, Some(c)) if c.pushed => Risk::Pushed,
+                (Exposure::Reachable, _) => Risk::Committed,
+                _ => Risk::Unreachable,
+            };
+            s.risk = s.risk.max(risk);
+        } else {
+            s.on_disk = true;
+            if f.exposure == Exposure::Committed {
+                s.in_head = true;
+            }
+            let risk = if f.exposure == Exposure::Committed {
+                Risk::Committed
+            } else {
+                Risk::LocalOnly
+            };
+            s.risk = s.risk.max(risk);
+        }
+        s.locations.push(Location {
+            kind: if is_history { "history" } else { "worktree" },
+            path: f.path.clone(),
+            line: f.line,
+            exposure: f.exposure,
+            source: source_name(f),
+            commit: f.commit.as_ref().map(|c| LocationCommit {
+                id: c.id.clone(),
+                date: c.date.clone(),
+                refs: c.refs.clone(),
+            }),
+        });
+    }
+    let mut secrets: Vec<AuditSecret> = by_fp.into_values().collect();
+    for s in &mut secrets {
+        s.rotation.check_afterwards = match &s.first_exposure {
+            Some(fe) => format!(
+                "Review {}'s access and usage logs for activity with this credential from {} (first committed) until it was revoked; look for unfamiliar IPs, regions and API calls.",
+                s.provider, fe.date
+            ),
+            None => format!(
+                "Review {}'s access and usage logs for activity with this credential since the file was created (check its modification time and any backups or syncs that copied it) until it was revoked.",
+                s.provider
+            ),
+        };
+        if s.ever_committed {
+            let file = cleanup
+                .replacements_file
+                .clone()
+                .unwrap_or_else(|| "replacements.txt".to_string());
+            s.rotation.cleanup = vec![
+                "Rotate first: rewriting history does not un-expose a secret that was pushed, cloned or fetched.".to_string(),
+                format!("git filter-repo --replace-text {file}   # replaces the value in every commit (install: pip install git-filter-repo)"),
+                format!("or: bfg --replace-text {file}   # BFG Repo-Cleaner, then git reflog expire --expire=now --all && git gc --prune=now --aggressive"),
+                "Force-push every rewritten branch and tag, ask collaborators to re-clone, and ask your host to purge cached views and pull-request refs.".to_string(),
+            ];
+        }
+        s.locations.sort_by(|a, b| (a.kind, &a.path, a.line).cmp(&(b.kind, &b.path, b.line)));
+    }
+    secrets.sort_by(|a, b| {
+        b.risk
+            .cmp(&a.risk)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.first_exposure.as_ref().map(|f| f.date.clone()).cmp(&b.first_exposure.as_ref().map(|f| f.date.clone())))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    secrets
+}
+
+/// The `git filter-repo --replace-text` / BFG file: one `secret==>***REMOVED***` line per
+/// committed secret. It holds secrets in clear, so it is written with 0600 permissions.
+pub fn write_replacements(path: &std::path::Path, secrets: &[AuditSecret]) -> std::io::Result<usize> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    let mut n = 0;
+    for s in secrets.iter().filter(|s| s.ever_committed) {
+        // filter-repo treats a line as a literal unless it starts with `regex:` or `glob:`.
+        f.write_all(b"literal:")?;
+        f.write_all(&s.raw_secret)?;
+        f.write_all(format!("==>***REMOVED-{}***\n", s.rule_id).as_bytes())?;
+        n += 1;
+    }
+    Ok(n)
+}
