@@ -29,10 +29,16 @@ impl Risk {
 
     pub fn explain(self) -> &'static str {
         match self {
-            Risk::Pushed => "pushed: a remote has it; anyone with access to the remote (or its forks and clones) may have it",
+            Risk::Pushed => {
+                "pushed: a remote has it; anyone with access to the remote (or its forks and clones) may have it"
+            }
             Risk::Committed => "committed: in this repository's history; every clone carries it",
-            Risk::LocalOnly => "local only: never committed, but on disk, in backups and in file sync",
-            Risk::Unreachable => "unreachable: only in objects no ref reaches (until git gc prunes them, and in any earlier clone or fetch)",
+            Risk::LocalOnly => {
+                "local only: never committed, but on disk, in backups and in file sync"
+            }
+            Risk::Unreachable => {
+                "unreachable: only in objects no ref reaches (until git gc prunes them, and in any earlier clone or fetch)"
+            }
         }
     }
 }
@@ -76,6 +82,9 @@ pub struct Plan {
     pub check_afterwards: String,
     /// History clean-up commands (committed secrets only).
     pub cleanup: Vec<String>,
+    /// What to know before and after running them (committed secrets only).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cleanup_note: String,
 }
 
 /// One distinct secret value.
@@ -118,7 +127,11 @@ pub struct CleanupOptions {
 
 /// Merge working-tree findings and history findings per secret value, risk-ordered.
 /// Working-tree findings get `also_in_history` set.
-pub fn merge(worktree: &mut [Finding], history: &[Finding], cleanup: &CleanupOptions) -> Vec<AuditSecret> {
+pub fn merge(
+    worktree: &mut [Finding],
+    history: &[Finding],
+    cleanup: &CleanupOptions,
+) -> Vec<AuditSecret> {
     let in_history: std::collections::HashSet<&str> =
         history.iter().map(|f| f.fingerprint.as_str()).collect();
     for f in worktree.iter_mut() {
@@ -126,28 +139,31 @@ pub fn merge(worktree: &mut [Finding], history: &[Finding], cleanup: &CleanupOpt
     }
     let mut by_fp: BTreeMap<String, AuditSecret> = BTreeMap::new();
     for f in history.iter().chain(worktree.iter()) {
-        let s = by_fp.entry(f.fingerprint.clone()).or_insert_with(|| AuditSecret {
-            fingerprint: f.fingerprint.clone(),
-            rule_id: f.rule_id.clone(),
-            provider: f.provider.clone(),
-            description: f.description.clone(),
-            severity: f.severity,
-            secret: f.secret.clone(),
-            risk: Risk::Unreachable,
-            ever_committed: false,
-            in_head: false,
-            pushed: false,
-            on_disk: false,
-            first_exposure: None,
-            locations: Vec::new(),
-            rotation: Plan {
-                url: f.rotation.url.clone(),
-                steps: f.rotation.steps.clone(),
-                check_afterwards: String::new(),
-                cleanup: Vec::new(),
-            },
-            raw_secret: f.raw_secret.clone(),
-        });
+        let s = by_fp
+            .entry(f.fingerprint.clone())
+            .or_insert_with(|| AuditSecret {
+                fingerprint: f.fingerprint.clone(),
+                rule_id: f.rule_id.clone(),
+                provider: f.provider.clone(),
+                description: f.description.clone(),
+                severity: f.severity,
+                secret: f.secret.clone(),
+                risk: Risk::Unreachable,
+                ever_committed: false,
+                in_head: false,
+                pushed: false,
+                on_disk: false,
+                first_exposure: None,
+                locations: Vec::new(),
+                rotation: Plan {
+                    url: f.rotation.url.clone(),
+                    steps: f.rotation.steps.clone(),
+                    check_afterwards: String::new(),
+                    cleanup: Vec::new(),
+                    cleanup_note: String::new(),
+                },
+                raw_secret: f.raw_secret.clone(),
+            });
         let is_history = matches!(f.exposure, Exposure::Reachable | Exposure::Unreachable);
         if is_history {
             if let Some(c) = &f.commit {
@@ -213,19 +229,26 @@ pub fn merge(worktree: &mut [Finding], history: &[Finding], cleanup: &CleanupOpt
                 .clone()
                 .unwrap_or_else(|| "replacements.txt".to_string());
             s.rotation.cleanup = vec![
-                "Rotate first: rewriting history does not un-expose a secret that was pushed, cloned or fetched.".to_string(),
-                format!("git filter-repo --replace-text {file}   # replaces the value in every commit (install: pip install git-filter-repo)"),
-                format!("or: bfg --replace-text {file}   # BFG Repo-Cleaner, then git reflog expire --expire=now --all && git gc --prune=now --aggressive"),
-                "Force-push every rewritten branch and tag, ask collaborators to re-clone, and ask your host to purge cached views and pull-request refs.".to_string(),
+                format!("git filter-repo --replace-text {file}"),
+                format!(
+                    "bfg --replace-text {file} && git reflog expire --expire=now --all && git gc --prune=now --aggressive"
+                ),
             ];
+            s.rotation.cleanup_note = "Rotate first: rewriting history does not un-expose a secret that was pushed, cloned or fetched. Use either command (git filter-repo: pip install git-filter-repo; BFG Repo-Cleaner), then force-push every rewritten branch and tag, ask collaborators to re-clone, and ask your host to purge cached views and pull-request refs.".to_string();
         }
-        s.locations.sort_by(|a, b| (a.kind, &a.path, a.line).cmp(&(b.kind, &b.path, b.line)));
+        s.locations
+            .sort_by(|a, b| (a.kind, &a.path, a.line).cmp(&(b.kind, &b.path, b.line)));
     }
     secrets.sort_by(|a, b| {
         b.risk
             .cmp(&a.risk)
             .then(b.severity.cmp(&a.severity))
-            .then(a.first_exposure.as_ref().map(|f| f.date.clone()).cmp(&b.first_exposure.as_ref().map(|f| f.date.clone())))
+            .then(
+                a.first_exposure
+                    .as_ref()
+                    .map(|f| f.date.clone())
+                    .cmp(&b.first_exposure.as_ref().map(|f| f.date.clone())),
+            )
             .then(a.fingerprint.cmp(&b.fingerprint))
     });
     secrets
@@ -233,7 +256,10 @@ pub fn merge(worktree: &mut [Finding], history: &[Finding], cleanup: &CleanupOpt
 
 /// The `git filter-repo --replace-text` / BFG file: one `secret==>***REMOVED***` line per
 /// committed secret. It holds secrets in clear, so it is written with 0600 permissions.
-pub fn write_replacements(path: &std::path::Path, secrets: &[AuditSecret]) -> std::io::Result<usize> {
+pub fn write_replacements(
+    path: &std::path::Path,
+    secrets: &[AuditSecret],
+) -> std::io::Result<usize> {
     use std::io::Write;
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).truncate(true);
@@ -250,8 +276,7 @@ pub fn write_replacements(path: &std::path::Path, secrets: &[AuditSecret]) -> st
     }
     let mut n = 0;
     for s in secrets.iter().filter(|s| s.ever_committed) {
-        // filter-repo treats a line as a literal unless it starts with `regex:` or `glob:`.
-        f.write_all(b"literal:")?;
+        // git filter-repo and BFG both read a plain line as a literal.
         f.write_all(&s.raw_secret)?;
         f.write_all(format!("==>***REMOVED-{}***\n", s.rule_id).as_bytes())?;
         n += 1;

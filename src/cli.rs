@@ -31,6 +31,8 @@ pub enum Command {
         #[command(subcommand)]
         command: HookCommand,
     },
+    /// Working tree + history, merged per secret, with exposure and a rotation plan.
+    Audit(AuditArgs),
     /// CI gate: scan the commits a CI job is about (pull request or push range).
     Ci(CiArgs),
     /// Accept today's findings; later scans report only new ones.
@@ -233,6 +235,30 @@ pub struct HookRunArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Repository (bare, non-bare, linked worktree, or a path inside one). Default: `.`.
+    pub repo: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Do not fail (exit 2) when objects are missing; still report them.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Skip files and blobs larger than this many bytes (suffixes K, M, G accepted).
+    #[arg(long, default_value = "25M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Also scan dependency and cache folders of the working tree.
+    #[arg(long)]
+    pub include_deps: bool,
+    /// Where to write the history clean-up replacements file (0600; it holds the secrets).
+    /// Default: leakgate-replacements.txt in the git directory, written only when a secret was
+    /// ever committed.
+    #[arg(long, value_name = "FILE")]
+    pub replacements: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

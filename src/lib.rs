@@ -5,6 +5,7 @@
 //! allowlists), and a [`report`] writes them.
 
 pub mod app;
+pub mod audit;
 pub mod baseline;
 pub mod cli;
 pub mod config;

@@ -1,6 +1,7 @@
 //! One function per command: sources -> engine -> findings -> reporter. This is the only place
 //! (with `main`) that uses `anyhow`.
 
+mod audit;
 mod baseline;
 mod ci;
 mod history;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::History(args) => history::run(args),
         Command::Staged(args) => staged::run(args),
         Command::Ci(args) => ci::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Baseline { command } => baseline::run(command),
         Command::Hook { command } => hook::run(command),
         Command::Rules { command } => rules::run(command),
@@ -113,6 +115,9 @@ pub(crate) fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
 }
 
 pub(crate) fn emit(report: &Report, out: &OutputConfig) -> Result<()> {
+    if out.format == crate::report::Format::Html && report.secrets.is_none() {
+        anyhow::bail!("--format html is only available for `leakgate audit`");
+    }
     let mut w = open_output(out.output.as_deref())?;
     report
         .write(out.format, out.render, &mut w)

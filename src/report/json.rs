@@ -22,6 +22,8 @@ struct Document<'a> {
     tool: Tool,
     summary: &'a super::Summary,
     findings: &'a [crate::finding::Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secrets: Option<&'a [crate::audit::AuditSecret]>,
 }
 
 pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
@@ -30,6 +32,7 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         tool: TOOL,
         summary: &report.summary,
         findings: &report.findings,
+        secrets: report.secrets.as_deref(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

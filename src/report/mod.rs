@@ -1,6 +1,7 @@
 //! Reporters: one module per output format, each writing a [`Report`] to an injected
 //! `impl Write`. Reporters know nothing about where the bytes came from beyond the findings.
 
+mod audit;
 mod github;
 mod human;
 mod json;
@@ -22,6 +23,8 @@ pub enum Format {
     Sarif,
     Github,
     Markdown,
+    /// A self-contained HTML page (audit only).
+    Html,
 }
 
 /// Totals of a run (DESIGN.md `summary`, with extra fields added, never changed).
@@ -88,6 +91,12 @@ pub struct Report {
     pub rules: Vec<RuleMeta>,
     /// The command that produced the report (for formats that name the run).
     pub command: String,
+    /// Audit: findings merged per secret, risk-ordered, with the rotation plan.
+    pub secrets: Option<Vec<crate::audit::AuditSecret>>,
+    /// Audit: the clean-up replacements file written, if any.
+    pub replacements_file: Option<String>,
+    /// Audit: what was audited (repository path), for the report title.
+    pub target: String,
 }
 
 /// Rendering options that are not part of the report.
@@ -144,6 +153,9 @@ impl Report {
         out: &mut impl Write,
     ) -> std::io::Result<()> {
         match format {
+            Format::Human if self.secrets.is_some() => audit::write_human(self, opts, out),
+            Format::Markdown if self.secrets.is_some() => audit::write_markdown(self, out),
+            Format::Html => audit::write_html(self, out),
             Format::Human => human::write(self, opts, out),
             Format::Json => json::write(self, out),
             Format::Jsonl => json::write_lines(self, out),

@@ -1,0 +1,118 @@
+//! `leakgate audit`: the working-tree scan and the history scan (one pass over the object
+//! database), merged per secret value into a risk-ordered rotation plan.
+
+use super::history::history_report;
+use super::{Completion, Outcome, emit, finalize};
+use crate::audit::{self, CleanupOptions};
+use crate::cli::AuditArgs;
+use crate::config::{self, OutputConfig};
+use crate::history::{self, HistoryOptions, Scope};
+use crate::progress::ProgressLine;
+use crate::source::git;
+use crate::source::worktree::WalkOptions;
+use anyhow::{Context, Result, anyhow};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
+    let out = OutputConfig::from_args(&args.output);
+    let start = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let repo = git::discover(&start)?
+        .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))?;
+    let workdir = repo.workdir().map(PathBuf::from);
+    let root = workdir
+        .clone()
+        .unwrap_or_else(|| repo.git_dir().to_path_buf());
+    let rules = config::load_rules(&args.config, Some(&root))?;
+    let completion = || Completion {
+        command: "audit",
+        rules: &rules,
+        config: &args.config,
+        root: Some(&root),
+        full_coverage: true,
+    };
+
+    // History: one pass over the object database.
+    let opts = HistoryOptions {
+        scope: Scope::default(),
+        threads: out.threads,
+        max_blob_size: args.max_file_size,
+        finding: out.finding.clone(),
+    };
+    let progress = Arc::new(history::Progress::default());
+    let line = ProgressLine::start(Arc::clone(&progress), "audit", !out.render.quiet);
+    let scan = history::scan(&repo, &rules, &opts, &progress)?;
+    drop(line);
+    let hist = finalize(
+        history_report(scan, &rules, args.allow_missing, out.finding.show_secrets),
+        completion(),
+    )?;
+
+    // Working tree, gitignored files included.
+    let tree = match &workdir {
+        Some(w) => {
+            let walk = WalkOptions {
+                max_file_size: args.max_file_size,
+                include_deps: args.include_deps,
+                threads: out.threads,
+            };
+            Some(finalize(
+                super::scan::collect(std::slice::from_ref(w), &walk, &out.finding, &rules)?,
+                completion(),
+            )?)
+        }
+        None => None,
+    };
+
+    let replacements = args
+        .replacements
+        .clone()
+        .unwrap_or_else(|| repo.git_dir().join("leakgate-replacements.txt"));
+    let mut worktree_findings = tree
+        .as_ref()
+        .map(|t| t.findings.clone())
+        .unwrap_or_default();
+    let secrets = audit::merge(
+        &mut worktree_findings,
+        &hist.findings,
+        &CleanupOptions {
+            replacements_file: Some(replacements.display().to_string()),
+        },
+    );
+    let replacements_file = if secrets.iter().any(|s| s.ever_committed) {
+        audit::write_replacements(&replacements, &secrets)
+            .with_context(|| format!("cannot write {}", replacements.display()))?;
+        Some(replacements.display().to_string())
+    } else {
+        None
+    };
+
+    // One report: both sets of findings, both summaries.
+    let mut report = hist;
+    report.findings.extend(worktree_findings);
+    if let Some(t) = tree {
+        let s = &mut report.summary;
+        s.files_scanned = t.summary.files_scanned;
+        s.bytes_scanned += t.summary.bytes_scanned;
+        s.skipped += t.summary.skipped;
+        for (k, v) in t.summary.skipped_by_reason {
+            *s.skipped_by_reason.entry(k).or_default() += v;
+        }
+        s.skipped_dirs = t.summary.skipped_dirs;
+        s.error_details.extend(t.summary.error_details);
+        s.incomplete |= t.summary.incomplete;
+        for (k, v) in t.summary.suppressed_by_allowlist {
+            *s.suppressed_by_allowlist.entry(k).or_default() += v;
+        }
+        if let (Some(a), Some(b)) = (&mut s.baseline, t.summary.baseline) {
+            a.suppressed += b.suppressed;
+            a.stale.retain(|f| b.stale.contains(f));
+        }
+    }
+    report.secrets = Some(secrets);
+    report.replacements_file = replacements_file;
+    report.target = root.canonicalize().unwrap_or(root).display().to_string();
+    report.finish();
+    emit(&report, &out)?;
+    Ok(Outcome::of(&report))
+}
