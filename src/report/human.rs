@@ -113,10 +113,10 @@ pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std:
     if !s.skipped_dirs.is_empty() {
         writeln!(
             out,
-            "skipped {} ignored dependency folder{}: {} (scan them with --include-deps)",
+            "skipped {} dependency/cache folder{}: {} (scan them with --include-deps)",
             s.skipped_dirs.len(),
             if s.skipped_dirs.len() == 1 { "" } else { "s" },
-            s.skipped_dirs.join(", ")
+            folder_summary(&s.skipped_dirs)
         )?;
     }
     for (label, n) in &s.suppressed_by_allowlist {
@@ -178,6 +178,24 @@ fn write_staged_advice(
         "  If a secret was ever pushed, shared or pasted elsewhere, rotate it: follow its `rotate:` link above."
     )?;
     writeln!(out)
+}
+
+/// "node_modules, target" for a few folders; "__pycache__ ×2950, node_modules ×3" for many.
+fn folder_summary(dirs: &[String]) -> String {
+    if dirs.len() <= 3 {
+        return dirs.join(", ");
+    }
+    let mut by_name: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for d in dirs {
+        let name = d.rsplit(['/', '\\']).next().unwrap_or(d);
+        *by_name.entry(name).or_default() += 1;
+    }
+    let mut v: Vec<(&str, usize)> = by_name.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(n, c)| format!("{n} \u{d7}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn human_bytes(n: u64) -> String {

@@ -10,18 +10,28 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Gitignored directories that hold third-party dependencies or caches, skipped by default.
-pub const DEPENDENCY_DIRS: &[&str] = &[
-    "node_modules",
-    ".venv",
-    "venv",
-    "target",
-    "__pycache__",
-    ".tox",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".gradle",
+/// Directories that hold third-party dependencies or caches, skipped by default, with the marker
+/// files that identify them when the name alone is ambiguous (Python's standard library has a
+/// `venv` package; a `target` folder is not always Cargo's).
+pub const DEPENDENCY_DIRS: &[(&str, &[&str])] = &[
+    ("node_modules", &[]),
+    (".venv", &["pyvenv.cfg"]),
+    ("venv", &["pyvenv.cfg"]),
+    ("target", &["CACHEDIR.TAG", ".rustc_info.json"]),
+    ("__pycache__", &[]),
+    (".tox", &[]),
+    (".mypy_cache", &[]),
+    (".pytest_cache", &[]),
+    (".gradle", &[]),
 ];
+
+/// Is `dir` (named `name`) a dependency or cache folder?
+pub fn is_dependency_dir(name: &OsStr, dir: &Path) -> bool {
+    DEPENDENCY_DIRS.iter().any(|(n, markers)| {
+        name == OsStr::new(n)
+            && (markers.is_empty() || markers.iter().any(|m| dir.join(m).exists()))
+    })
+}
 
 /// Bytes looked at to decide whether a file is binary.
 pub const BINARY_PROBE: usize = 8192;
@@ -142,7 +152,7 @@ where
                 let name = entry.file_name();
                 if entry.depth() > 0
                     && !include_deps
-                    && DEPENDENCY_DIRS.iter().any(|d| name == OsStr::new(d))
+                    && is_dependency_dir(name, entry.path())
                     && !tracked.has_tracked_files(entry.path())
                 {
                     lock(&stats.dep_dirs).push(entry.path().display().to_string());

@@ -415,3 +415,22 @@ fn this_repository_scans_clean() {
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+#[test]
+fn ambiguous_dependency_names_need_their_marker_file() {
+    let dir = TestRepo::plain();
+    let mut g = Gen::new(23);
+    // Python's own `venv` package is source code; a virtualenv has pyvenv.cfg.
+    dir.write(
+        "lib/venv/__init__.py",
+        format!("k = '{}'\n", g.huggingface()),
+    );
+    dir.write("env/venv/pyvenv.cfg", "home = /usr/bin\n");
+    dir.write(
+        "env/venv/lib/site.py",
+        format!("k = '{}'\n", g.huggingface()),
+    );
+    let run = scan_json(&dir);
+    assert_eq!(field(&run.findings(), "path"), ["lib/venv/__init__.py"]);
+    assert_eq!(run.json()["summary"]["skipped_dirs"][0], "./env/venv");
+}
