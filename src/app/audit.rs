@@ -41,26 +41,33 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     };
     let progress = Arc::new(history::Progress::default());
     let line = ProgressLine::start(Arc::clone(&progress), "audit", !out.render.quiet);
-    let scan = history::scan(&repo, &rules, &opts, &progress)?;
+    let walk = WalkOptions {
+        max_file_size: args.max_file_size,
+        include_deps: args.include_deps,
+        threads: out.threads,
+    };
+    // The working-tree walk runs beside the history scan: history's attribution phase is
+    // single-threaded, so the walk mostly uses a core that would otherwise idle.
+    let (scan, tree) = std::thread::scope(|s| {
+        let tree = s.spawn(|| {
+            workdir
+                .as_ref()
+                .map(|w| super::scan::collect(std::slice::from_ref(w), &walk, &out.finding, &rules))
+                .transpose()
+        });
+        let scan = history::scan(&repo, &rules, &opts, &progress);
+        let tree = tree
+            .join()
+            .unwrap_or_else(|_| Err(anyhow!("the working-tree scan panicked")));
+        (scan, tree)
+    });
     drop(line);
     let hist = finalize(
-        history_report(scan, &rules, args.allow_missing, out.finding.show_secrets),
+        history_report(scan?, &rules, args.allow_missing, out.finding.show_secrets),
         completion(),
     )?;
-
-    // Working tree, gitignored files included.
-    let tree = match &workdir {
-        Some(w) => {
-            let walk = WalkOptions {
-                max_file_size: args.max_file_size,
-                include_deps: args.include_deps,
-                threads: out.threads,
-            };
-            Some(finalize(
-                super::scan::collect(std::slice::from_ref(w), &walk, &out.finding, &rules)?,
-                completion(),
-            )?)
-        }
+    let tree = match tree? {
+        Some(t) => Some(finalize(t, completion())?),
         None => None,
     };
 

@@ -81,7 +81,7 @@ impl<'r> Scanner<'r> {
     fn collect_windows(&mut self, buf: &[u8]) {
         self.windows.clear();
         let rules = self.rules;
-        let ac = rules.automaton();
+        let ac = rules.automaton(buf.len());
         let mut at = 0;
         // The longest keyword starting at each position where one starts: resuming one byte
         // after each hit's start finds keywords that begin inside an earlier hit.

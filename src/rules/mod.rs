@@ -10,16 +10,39 @@ mod schema;
 pub use allowlist::{Allowlist, AllowlistSpec};
 pub use schema::{Confidence, ConfigFile, RuleSpec, Severity};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex_automata::meta;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The built-in rule file.
 pub const BUILTIN_PATTERNS: &str = include_str!("../../patterns.toml");
 /// Name used for the built-in rule file in error messages.
 pub const BUILTIN_NAME: &str = "patterns.toml (built-in)";
+
+/// Bytes after which a run switches to the DFA keyword automaton.
+pub const DFA_THRESHOLD: u64 = 4 << 20;
+
+/// One automaton over all keywords: ASCII case-insensitive, leftmost-longest (the engine resumes
+/// one byte after each hit's start, so every keyword occurrence is seen).
+fn keyword_automaton(
+    patterns: &[Vec<u8>],
+    kind: AhoCorasickKind,
+) -> Result<AhoCorasick, aho_corasick::BuildError> {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(kind))
+        .build(patterns)
+        .or_else(|_| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(patterns)
+        })
+}
 
 /// Window used on each side of a keyword hit when a rule's regex has no maximum match length.
 pub const DEFAULT_WINDOW: usize = 512;
@@ -321,7 +344,13 @@ impl LoadedFile {
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Quick to build, for small jobs (a pre-commit run over one file).
     automaton: AhoCorasick,
+    /// A DFA over the same patterns: slower to build, faster to run; built once a run has
+    /// scanned enough bytes to repay it.
+    fast_automaton: OnceLock<AhoCorasick>,
+    patterns: Vec<Vec<u8>>,
+    bytes_seen: AtomicU64,
     /// For each automaton pattern, the rules that listed it as a keyword.
     pattern_rules: Vec<Vec<u32>>,
     /// Config-level allowlists, in load order.
@@ -402,23 +431,14 @@ impl RuleSet {
                 }
             }
         }
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&patterns)
-            .or_else(|_| {
-                // Very large keyword sets: fall back to the automaton aho-corasick picks.
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(&patterns)
-            })
-            .map_err(|e| RuleError::Parse {
-                file: sources.join(", "),
-                line: 1,
-                column: 1,
-                message: format!("keyword automaton: {e}"),
+        let automaton =
+            keyword_automaton(&patterns, AhoCorasickKind::ContiguousNFA).map_err(|e| {
+                RuleError::Parse {
+                    file: sources.join(", "),
+                    line: 1,
+                    column: 1,
+                    message: format!("keyword automaton: {e}"),
+                }
             })?;
         // The engine finds, at each position, the longest keyword starting there. A shorter
         // keyword inside it (`sk-` inside `sk-ant-api`) must still trigger its rules, so each
@@ -441,6 +461,9 @@ impl RuleSet {
         Ok(RuleSet {
             rules,
             automaton,
+            fast_automaton: OnceLock::new(),
+            patterns,
+            bytes_seen: AtomicU64::new(0),
             pattern_rules,
             allowlists,
             sources,
@@ -455,8 +478,17 @@ impl RuleSet {
         &self.rules[index as usize]
     }
 
-    pub fn automaton(&self) -> &AhoCorasick {
-        &self.automaton
+    /// The keyword automaton to search `len` more bytes with: the quick-to-build one for small
+    /// jobs, the DFA once the run has scanned more than [`DFA_THRESHOLD`] bytes.
+    pub fn automaton(&self, len: usize) -> &AhoCorasick {
+        let seen = self.bytes_seen.fetch_add(len as u64, Ordering::Relaxed);
+        if seen + len as u64 <= DFA_THRESHOLD {
+            return &self.automaton;
+        }
+        self.fast_automaton.get_or_init(|| {
+            keyword_automaton(&self.patterns, AhoCorasickKind::DFA)
+                .unwrap_or_else(|_| self.automaton.clone())
+        })
     }
 
     /// Rules listening for automaton pattern `pattern`.
