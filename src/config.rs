@@ -65,6 +65,19 @@ pub fn repo_config_path(path: &Path) -> Option<PathBuf> {
     candidate.is_file().then_some(candidate)
 }
 
+/// The HMAC key for fingerprints, if one was given (an empty key means none).
+pub fn fingerprint_key(key: Option<&str>) -> Option<std::sync::Arc<[u8]>> {
+    key.filter(|k| !k.is_empty())
+        .map(|k| std::sync::Arc::from(k.as_bytes()))
+}
+
+/// Worker threads: the flag if positive, else the number of CPUs.
+pub fn threads(flag: Option<usize>) -> usize {
+    flag.filter(|&t| t > 0).unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    })
+}
+
 /// Output settings resolved from flags, environment and terminal.
 #[derive(Debug, Clone)]
 pub struct OutputConfig {
@@ -85,9 +98,7 @@ impl OutputConfig {
                 to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
-        let threads = a.threads.filter(|&t| t > 0).unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
+        let threads = threads(a.threads);
         OutputConfig {
             format: a.format,
             output: a.output.clone(),
@@ -98,11 +109,7 @@ impl OutputConfig {
             finding: FindingOptions {
                 show_secrets: a.show_secrets,
                 min_confidence: a.min_confidence.into(),
-                fingerprint_key: a
-                    .fingerprint_key
-                    .as_deref()
-                    .filter(|k| !k.is_empty())
-                    .map(|k| std::sync::Arc::from(k.as_bytes())),
+                fingerprint_key: fingerprint_key(a.fingerprint_key.as_deref()),
             },
             threads,
         }

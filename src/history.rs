@@ -101,6 +101,10 @@ pub struct HistoryScan {
     pub missing: Vec<MissingObject>,
     pub errors: Vec<ObjectError>,
     pub shallow: bool,
+    /// Full mode: every blob in the object database (scanned, or skipped as binary/too large).
+    pub known_blobs: IdSet,
+    /// Full mode: findings per blob, before attribution (no path, no commit).
+    pub blob_hits: IdMap<ObjectId, Vec<Finding>>,
 }
 
 /// Per-worker list of blob ids, appended to the shared list when the worker finishes.
@@ -261,7 +265,7 @@ pub fn scan(
         shallow: graph.shallow,
         ..HistoryScan::default()
     };
-    let attribution = Attribution::new(repo, &graph, &refs, &c.tags);
+    let attribution = Attribution::new(&graph, &refs);
     // Blobs: where each secret sits in which commits.
     let targets: IdSet = c.blob_hits.keys().copied().collect();
     let tree_repo = with_tree_cache(repo);
@@ -346,6 +350,8 @@ pub fn scan(
         findings.retain(|f| f.exposure == Exposure::Reachable);
     }
     out.findings = findings;
+    out.blob_hits = c.blob_hits;
+    out.known_blobs = known_blobs;
     Ok(out)
 }
 
@@ -401,12 +407,7 @@ struct Attribution<'a> {
 }
 
 impl<'a> Attribution<'a> {
-    fn new(
-        _repo: &gix::Repository,
-        graph: &'a Graph,
-        refs: &'a Refs,
-        _tags: &IdMap<ObjectId, TagMeta>,
-    ) -> Self {
+    fn new(graph: &'a Graph, refs: &'a Refs) -> Self {
         Attribution {
             graph,
             refs,
@@ -543,7 +544,8 @@ fn scan_range(
             })
     };
     let mut out = HistoryScan::default();
-    let mut tags = IdMap::default();
+    // Range mode does not enumerate tag objects: refs are peeled through the object database.
+    let tags = IdMap::default();
     let mut commits: IdMap<ObjectId, CommitMeta> = IdMap::default();
     let mut messages: IdMap<ObjectId, Vec<u8>> = IdMap::default();
     let mut missing = Vec::new();
@@ -696,8 +698,7 @@ fn scan_range(
             }
         }
     }
-    tags.clear();
-    let attribution = Attribution::new(repo, &graph, &refs, &tags);
+    let attribution = Attribution::new(&graph, &refs);
     let head_locator_targets: IdSet = c.blob_hits.keys().copied().collect();
     let mut head_locator = TreeLocator::new(repo, Some(&head_locator_targets));
     head_locator.check_missing = false;

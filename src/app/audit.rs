@@ -46,28 +46,28 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
         include_deps: args.include_deps,
         threads: out.threads,
     };
-    // The working-tree walk runs beside the history scan: history's attribution phase is
-    // single-threaded, so the walk mostly uses a core that would otherwise idle.
-    let (scan, tree) = std::thread::scope(|s| {
-        let tree = s.spawn(|| {
-            workdir
-                .as_ref()
-                .map(|w| super::scan::collect(std::slice::from_ref(w), &walk, &out.finding, &rules))
-                .transpose()
-        });
-        let scan = history::scan(&repo, &rules, &opts, &progress);
-        let tree = tree
-            .join()
-            .unwrap_or_else(|_| Err(anyhow!("the working-tree scan panicked")));
-        (scan, tree)
-    });
+    // History first; then the working tree, where tracked files identical to a blob the history
+    // scan read are not read again (one pass over the content, not two).
+    let mut scan = history::scan(&repo, &rules, &opts, &progress)?;
     drop(line);
+    let known = std::mem::take(&mut scan.known_blobs);
+    let hits = std::mem::take(&mut scan.blob_hits);
     let hist = finalize(
-        history_report(scan?, &rules, args.allow_missing, out.finding.show_secrets),
+        history_report(scan, &rules, args.allow_missing, out.finding.show_secrets),
         completion(),
     )?;
-    let tree = match tree? {
-        Some(t) => Some(finalize(t, completion())?),
+    let tree = match &workdir {
+        Some(w) => {
+            let reuse = super::scan::Reuse::new(&repo, w, &known, &hits);
+            let t = super::scan::collect(
+                std::slice::from_ref(w),
+                &walk,
+                &out.finding,
+                &rules,
+                reuse.as_ref(),
+            )?;
+            Some(finalize(t, completion())?)
+        }
         None => None,
     };
 

@@ -36,17 +36,11 @@ fn write(a: &BaselineArgs, update: bool) -> Result<Outcome> {
         ..a.config.clone()
     };
     let rules = config::load_rules(&config_args, Some(&root))?;
-    let threads = a.threads.filter(|&t| t > 0).unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let threads = config::threads(a.threads);
     let fopts = FindingOptions {
         show_secrets: false,
         min_confidence: a.min_confidence.into(),
-        fingerprint_key: a
-            .fingerprint_key
-            .as_deref()
-            .filter(|k| !k.is_empty())
-            .map(|k| std::sync::Arc::from(k.as_bytes())),
+        fingerprint_key: config::fingerprint_key(a.fingerprint_key.as_deref()),
     };
     let opts = HistoryOptions {
         scope: Scope::default(),
@@ -69,7 +63,7 @@ fn write(a: &BaselineArgs, update: bool) -> Result<Outcome> {
             include_deps: false,
             threads,
         };
-        let tree = super::scan::collect(&[workdir.to_path_buf()], &walk, &fopts, &rules)?;
+        let tree = super::scan::collect(&[workdir.to_path_buf()], &walk, &fopts, &rules, None)?;
         findings.extend(tree.findings);
     }
     let new = Baseline::from_findings(&findings);

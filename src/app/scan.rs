@@ -44,6 +44,89 @@ impl TrackedDirs for Repos {
     }
 }
 
+/// Blobs a history scan has already read, to spare the working-tree walk from reading files
+/// that are byte-for-byte those blobs: a tracked file whose stat data matches its index entry
+/// (and is not racily clean) has the content of the entry's blob.
+pub(super) struct Reuse<'a> {
+    pub known: &'a gix::hashtable::HashSet,
+    pub hits: &'a gix::hashtable::HashMap<gix::ObjectId, Vec<Finding>>,
+    root: PathBuf,
+    index: gix::index::File,
+    /// The index file's own modification time: files modified at or after it may be racily clean.
+    index_mtime: (i64, u32),
+    reused: Mutex<Vec<(PathBuf, gix::ObjectId)>>,
+}
+
+impl<'a> Reuse<'a> {
+    /// For a walk rooted at `root`, the working tree of `repo`.
+    pub fn new(
+        repo: &gix::Repository,
+        root: &Path,
+        known: &'a gix::hashtable::HashSet,
+        hits: &'a gix::hashtable::HashMap<gix::ObjectId, Vec<Finding>>,
+    ) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let index_path = repo.index_path();
+        let meta = std::fs::metadata(&index_path).ok()?;
+        let index =
+            gix::index::File::at(&index_path, repo.object_hash(), true, Default::default()).ok()?;
+        Some(Reuse {
+            known,
+            hits,
+            root: root.to_path_buf(),
+            index,
+            index_mtime: (meta.mtime(), meta.mtime_nsec() as u32),
+            reused: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn known_content(&self, path: &Path, meta: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            return false;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let Some(e) = self
+            .index
+            .entry_by_path(gix::bstr::BStr::new(rel.as_bytes()))
+        else {
+            return false;
+        };
+        let mtime = (meta.mtime(), meta.mtime_nsec() as u32);
+        let clean = e.stage_raw() == 0
+            && !e.mode.is_submodule()
+            && self.known.contains(&e.id)
+            && e.stat.size == meta.len() as u32
+            && i64::from(e.stat.mtime.secs) == mtime.0
+            && e.stat.mtime.nsecs == mtime.1
+            && e.stat.ino == meta.ino() as u32
+            && mtime < self.index_mtime;
+        if clean {
+            self.reused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((path.to_path_buf(), e.id));
+        }
+        clean
+    }
+}
+
+/// The walk's view of the repository: tracked directories, and content already read.
+struct Oracle<'a> {
+    repos: &'a Repos,
+    reuse: Option<&'a Reuse<'a>>,
+}
+
+impl TrackedDirs for Oracle<'_> {
+    fn has_tracked_files(&self, dir: &Path) -> bool {
+        self.repos.has_tracked_files(dir)
+    }
+
+    fn known_content(&self, path: &Path, meta: &std::fs::Metadata) -> bool {
+        self.reuse.is_some_and(|r| r.known_content(path, meta))
+    }
+}
+
 /// Path shown for a walked file: relative to the root when a single directory was scanned.
 fn display_path(path: &Path, single_dir_root: Option<&Path>) -> String {
     let shown = single_dir_root
@@ -77,7 +160,7 @@ pub(super) fn run(args: ScanArgs) -> Result<Outcome> {
         include_deps: args.include_deps,
         threads: out.threads,
     };
-    let report = collect(&roots, &walk_opts, &out.finding, &rules)?;
+    let report = collect(&roots, &walk_opts, &out.finding, &rules, None)?;
     complete(
         report,
         Completion {
@@ -97,14 +180,19 @@ pub(super) fn collect(
     walk_opts: &WalkOptions,
     fopts: &FindingOptions,
     rules: &RuleSet,
+    reuse: Option<&Reuse<'_>>,
 ) -> Result<Report> {
     let repos = Repos::discover(roots)?;
+    let oracle = Oracle {
+        repos: &repos,
+        reuse,
+    };
     let single_dir_root = match roots {
         [r] if r.is_dir() => Some(r.as_path()),
         _ => None,
     };
     let collected: Mutex<Vec<FileFindings>> = Mutex::new(Vec::new());
-    let stats = worktree::walk(roots, walk_opts, &repos, || {
+    let stats = worktree::walk(roots, walk_opts, &oracle, || {
         let mut scanner = Scanner::new(rules);
         let collected = &collected;
         move |file: worktree::WalkedFile<'_>| {
@@ -135,6 +223,28 @@ pub(super) fn collect(
                 .push(FileFindings { abs, findings });
         }
     });
+    // Files whose content the history scan already read: their findings are that blob's.
+    if let Some(r) = reuse {
+        let reused = std::mem::take(&mut *r.reused.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut c = collected.lock().unwrap_or_else(|e| e.into_inner());
+        for (path, id) in reused {
+            let Some(hits) = r.hits.get(&id) else {
+                continue;
+            };
+            let shown = display_path(&path, single_dir_root);
+            let findings: Vec<Finding> = hits
+                .iter()
+                .map(|h| Finding {
+                    path: shown.clone(),
+                    exposure: Exposure::File,
+                    source: SourceKind::File,
+                    ..h.clone()
+                })
+                .collect();
+            let abs = path.canonicalize().unwrap_or(path);
+            c.push(FileFindings { abs, findings });
+        }
+    }
     let mut errors = stats.errors.clone();
     let mut findings = Vec::new();
     for mut ff in collected.into_inner().unwrap_or_else(|e| e.into_inner()) {

@@ -130,10 +130,19 @@ pub fn read_refs(repo: &gix::Repository, tags: &IdMap<ObjectId, TagMeta>) -> Res
         let Ok(r) = r else { continue };
         let name = r.name().as_bstr().to_str_lossy().into_owned();
         if let Some(id) = r.try_id() {
+            let direct = id.detach();
+            // Annotated tags: peel through the parsed tag objects, or the object database when
+            // the caller did not enumerate them.
+            let commit = if tags.is_empty() {
+                let mut r = r;
+                r.peel_to_id().map_or(direct, |p| p.detach())
+            } else {
+                peel(direct, tags)
+            };
             refs.tips.push(RefTip {
                 name,
-                direct: id.detach(),
-                commit: peel(id.detach(), tags),
+                direct,
+                commit,
             });
         }
     }

@@ -85,9 +85,16 @@ pub struct WalkedFile<'a> {
     pub content: &'a [u8],
 }
 
-/// Decides whether a dependency directory is the user's own (tracked) content.
+/// What the walk may ask about the repository around the files.
 pub trait TrackedDirs: Sync {
+    /// Does this dependency-named directory hold tracked files (the user's own content)?
     fn has_tracked_files(&self, dir: &Path) -> bool;
+
+    /// Is this file's content already known to the caller (e.g. identical to a blob the history
+    /// scan just read), so it need not be read again? The caller accounts for it.
+    fn known_content(&self, _path: &Path, _meta: &std::fs::Metadata) -> bool {
+        false
+    }
 }
 
 impl TrackedDirs for () {
@@ -163,6 +170,13 @@ where
             if !ft.is_file() {
                 // Symlinks (not followed), FIFOs, sockets, devices.
                 stats.special.fetch_add(1, Ordering::Relaxed);
+                return ignore::WalkState::Continue;
+            }
+            if let Ok(meta) = entry.metadata()
+                && tracked.known_content(entry.path(), &meta)
+            {
+                stats.files.fetch_add(1, Ordering::Relaxed);
+                stats.bytes.fetch_add(meta.len(), Ordering::Relaxed);
                 return ignore::WalkState::Continue;
             }
             match read_file(entry.path(), max, &mut buf) {
