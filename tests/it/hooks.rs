@@ -374,3 +374,25 @@ fn pre_push_reads_stdin_lines() {
         0
     );
 }
+
+#[test]
+fn staged_honours_the_baseline() {
+    let repo = TestRepo::new();
+    let key = Gen::new(212).huggingface();
+    repo.write("legacy.env", format!("T={key}\n"));
+    repo.write(".gitignore", "legacy.env\n")
+        .commit_all("initial");
+    // The value is accepted in the baseline (it lives in an ignored file today).
+    assert_eq!(repo.leakgate(&["baseline", "create"]).code, 0);
+    repo.write("app.cfg", format!("token = {key}\n"));
+    repo.git(&["add", "app.cfg"]);
+    assert_eq!(staged(&repo).code, 0, "a baselined value does not block");
+    let run = repo.leakgate(&["staged", "--format", "json", "--no-repo-config"]);
+    assert_eq!(run.code, 1, "without the baseline it does");
+    let other = Gen::new(213).huggingface();
+    repo.write("app.cfg", format!("token = {key}\nother = {other}\n"));
+    repo.git(&["add", "app.cfg"]);
+    let run = staged(&repo);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["summary"]["baseline"]["suppressed"], 1);
+}
