@@ -30,13 +30,17 @@ pub struct AllowlistSpec {
 pub struct Allowlist {
     pub label: String,
     paths: Option<GlobSet>,
-    regexes: Vec<meta::Regex>,
+    regex_src: Vec<String>,
+    /// Compiled on first use (built-in rules) or at load (user files, to report errors there).
+    regexes: std::sync::OnceLock<Vec<meta::Regex>>,
     stopwords: Vec<String>,
     rules: Vec<String>,
 }
 
 impl Allowlist {
-    pub fn compile(spec: AllowlistSpec, label: &str) -> Result<Self, String> {
+    /// Compile an allowlist. With `eager`, regexes are compiled now and errors reported; else on
+    /// first use (the built-in rules, checked by `rules check`).
+    pub fn compile(spec: AllowlistSpec, label: &str, eager: bool) -> Result<Self, String> {
         let paths = if spec.paths.is_empty() {
             None
         } else {
@@ -46,19 +50,14 @@ impl Allowlist {
             }
             Some(b.build().map_err(|e| e.to_string())?)
         };
-        let regexes = spec
-            .regexes
-            .iter()
-            .map(|r| {
-                meta::Builder::new()
-                    .syntax(super::syntax_config())
-                    .build(r)
-                    .map_err(|e| format!("regex '{r}': {}", super::one_line(&e.to_string())))
-            })
-            .collect::<Result<_, _>>()?;
+        let regexes = std::sync::OnceLock::new();
+        if eager {
+            let _ = regexes.set(compile_regexes(&spec.regexes)?);
+        }
         Ok(Allowlist {
             label: spec.description.unwrap_or_else(|| label.to_string()),
             paths,
+            regex_src: spec.regexes,
             regexes,
             stopwords: spec
                 .stopwords
@@ -74,9 +73,17 @@ impl Allowlist {
         self.rules.is_empty() || self.rules.iter().any(|r| r == rule_id)
     }
 
+    /// Compile the secret regexes now, reporting the first error (`rules check`).
+    pub fn validate(&self) -> Result<(), String> {
+        compile_regexes(&self.regex_src).map(|_| ())
+    }
+
     /// Is the secret value allowed (regex or stopword)?
     pub fn allows_secret(&self, secret: &[u8]) -> bool {
-        self.regexes.iter().any(|r| r.is_match(secret))
+        self.regexes
+            .get_or_init(|| compile_regexes(&self.regex_src).unwrap_or_default())
+            .iter()
+            .any(|r| r.is_match(secret))
             || (!self.stopwords.is_empty() && {
                 let lower = secret.to_ascii_lowercase();
                 self.stopwords
@@ -100,6 +107,18 @@ impl Allowlist {
 
     /// Whether the allowlist has secret regexes or stopwords.
     pub fn has_secret_filters(&self) -> bool {
-        !self.regexes.is_empty() || !self.stopwords.is_empty()
+        !self.regex_src.is_empty() || !self.stopwords.is_empty()
     }
+}
+
+fn compile_regexes(sources: &[String]) -> Result<Vec<meta::Regex>, String> {
+    sources
+        .iter()
+        .map(|r| {
+            meta::Builder::new()
+                .syntax(super::syntax_config())
+                .build(r)
+                .map_err(|e| format!("regex '{r}': {}", super::one_line(&e.to_string())))
+        })
+        .collect()
 }

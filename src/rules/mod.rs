@@ -17,8 +17,16 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The built-in rule file.
-pub const BUILTIN_PATTERNS: &str = include_str!("../../patterns.toml");
+/// The built-in rule file (`patterns.toml`), converted to JSON by `build.rs`.
+const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/patterns.json"));
+
+/// A built-in rule as `build.rs` wrote it: the spec and where its `[[rule]]` header is.
+#[derive(serde::Deserialize)]
+struct BuiltinEntry {
+    line: usize,
+    column: usize,
+    spec: RuleSpec,
+}
 /// Name used for the built-in rule file in error messages.
 pub const BUILTIN_NAME: &str = "patterns.toml (built-in)";
 
@@ -177,6 +185,10 @@ impl Rule {
         }
         self.compiled()
             .map_err(|e| o.invalid(&self.id, format!("regex: {e}")))?;
+        if let Some(a) = &self.allowlist {
+            a.validate()
+                .map_err(|e| o.invalid(&self.id, format!("allowlist: {e}")))?;
+        }
         Ok(())
     }
 }
@@ -263,20 +275,55 @@ impl LoadedFile {
                 message: one_line(e.message()),
             }
         })?;
-        let mut rules = Vec::with_capacity(file.rule.len());
         // Rules come in file order: locate them with one forward pass over the text.
         let mut lines = crate::finding::LineIndex::new(text.as_bytes());
-        for spanned in file.rule {
-            let (line, column) = lines.locate(spanned.span().start);
+        let specs: Vec<(RuleSpec, usize, usize)> = file
+            .rule
+            .into_iter()
+            .map(|spanned| {
+                let (line, column) = lines.locate(spanned.span().start);
+                (spanned.into_inner(), line, column)
+            })
+            .collect();
+        let rules = Self::rules_from_specs(name, specs, eager)?;
+        let mut allowlists = Vec::new();
+        for (i, a) in file.allowlist.into_iter().enumerate() {
+            let label = a
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("{name} allowlist #{}", i + 1));
+            allowlists.push(
+                Allowlist::compile(a, &label, true).map_err(|m| RuleError::Parse {
+                    file: name.to_string(),
+                    line: 1,
+                    column: 1,
+                    message: format!("allowlist '{label}': {m}"),
+                })?,
+            );
+        }
+        Ok(LoadedFile {
+            name: name.to_string(),
+            rules,
+            disabled: file.disabled_rules,
+            allowlists,
+        })
+    }
+
+    fn rules_from_specs(
+        name: &str,
+        specs: Vec<(RuleSpec, usize, usize)>,
+        eager: bool,
+    ) -> Result<Vec<Rule>, RuleError> {
+        let mut rules = Vec::with_capacity(specs.len());
+        for (spec, line, column) in specs {
             let origin = Origin {
                 file: name.to_string(),
                 line,
                 column,
             };
-            let spec = spanned.into_inner();
             let allowlist = match spec.allowlist {
                 Some(a) => Some(
-                    Allowlist::compile(a, &spec.id)
+                    Allowlist::compile(a, &spec.id, eager)
                         .map_err(|m| origin.invalid(&spec.id, format!("allowlist: {m}")))?,
                 ),
                 None => None,
@@ -303,25 +350,7 @@ impl LoadedFile {
             }
             rules.push(rule);
         }
-        let mut allowlists = Vec::new();
-        for (i, a) in file.allowlist.into_iter().enumerate() {
-            let label = a
-                .description
-                .clone()
-                .unwrap_or_else(|| format!("{name} allowlist #{}", i + 1));
-            allowlists.push(Allowlist::compile(a, &label).map_err(|m| RuleError::Parse {
-                file: name.to_string(),
-                line: 1,
-                column: 1,
-                message: format!("allowlist '{label}': {m}"),
-            })?);
-        }
-        Ok(LoadedFile {
-            name: name.to_string(),
-            rules,
-            disabled: file.disabled_rules,
-            allowlists,
-        })
+        Ok(rules)
     }
 
     /// Read and parse a file from disk.
@@ -334,9 +363,25 @@ impl LoadedFile {
         Self::parse(&name, &text, true)
     }
 
-    /// The built-in rules.
+    /// The built-in rules (regexes compile lazily; `rules check` validates them all).
     pub fn builtin() -> Result<Self, RuleError> {
-        Self::parse(BUILTIN_NAME, BUILTIN_PATTERNS, false)
+        let entries: Vec<BuiltinEntry> =
+            serde_json::from_str(BUILTIN_JSON).map_err(|e| RuleError::Parse {
+                file: BUILTIN_NAME.to_string(),
+                line: 1,
+                column: 1,
+                message: format!("built-in rules: {e}"),
+            })?;
+        let specs = entries
+            .into_iter()
+            .map(|e| (e.spec, e.line, e.column))
+            .collect();
+        Ok(LoadedFile {
+            name: BUILTIN_NAME.to_string(),
+            rules: Self::rules_from_specs(BUILTIN_NAME, specs, false)?,
+            disabled: Vec::new(),
+            allowlists: Vec::new(),
+        })
     }
 }
 
@@ -444,12 +489,17 @@ impl RuleSet {
         // keyword inside it (`sk-` inside `sk-ant-api`) must still trigger its rules, so each
         // keyword also routes to the rules of every keyword it contains.
         let direct = pattern_rules.clone();
-        for (pi, pat) in patterns.iter().enumerate() {
-            for (qi, q) in patterns.iter().enumerate() {
-                if qi != pi
-                    && q.len() < pat.len()
-                    && pat.windows(q.len()).any(|w| w == q.as_slice())
-                {
+        if let Ok(inside) = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .build(&patterns)
+        {
+            for (pi, pat) in patterns.iter().enumerate() {
+                for m in inside.find_overlapping_iter(pat.as_slice()) {
+                    let qi = m.pattern().as_usize();
+                    if qi == pi {
+                        continue;
+                    }
                     for &r in &direct[qi] {
                         if !pattern_rules[pi].contains(&r) {
                             pattern_rules[pi].push(r);
