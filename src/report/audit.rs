@@ -152,7 +152,7 @@ pub fn write_human(
     let s = &report.summary;
     writeln!(
         out,
-        "{} working-tree files and {} blobs scanned; {} finding location(s)",
+        "{} working-tree files and {} git objects scanned; {} finding location(s)",
         s.files_scanned,
         s.objects_scanned.unwrap_or(0),
         s.findings
