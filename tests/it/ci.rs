@@ -187,13 +187,7 @@ fn shallow_clone_without_the_base_fails_with_a_fetch_hint() {
         &url,
         target.to_str().unwrap(),
     ]);
-    let run = Run::new(
-        leakgate()
-            .args(["ci", "--base", &base, "--head", "HEAD"])
-            .current_dir(&target)
-            .output()
-            .unwrap(),
-    );
+    let run = crate::support::run_in(&target, &["ci", "--base", &base, "--head", "HEAD"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.stderr.contains("not in this shallow clone"),

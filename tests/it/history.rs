@@ -420,13 +420,7 @@ fn linked_worktree_and_branch_scope() {
     let wt = TestRepo::plain();
     let wt_path = wt.join("wt");
     repo.git(&["worktree", "add", "-q", wt_path.to_str().unwrap(), "topic"]);
-    let run = crate::support::Run::new(
-        crate::support::leakgate()
-            .args(["history", ".", "--format", "json"])
-            .current_dir(&wt_path)
-            .output()
-            .unwrap(),
-    );
+    let run = crate::support::run_in(&wt_path, &["history", ".", "--format", "json"]);
     assert_eq!(field(&run.findings(), "path"), ["main.env", "topic.env"]);
     let run = history(&repo, &["--branch", "topic"]);
     assert_eq!(field(&run.findings(), "path"), ["topic.env"]);

@@ -268,13 +268,7 @@ fn install_in_a_linked_worktree_uses_the_common_hooks_dir() {
         "-b",
         "wt",
     ]);
-    let run = crate::support::Run::new(
-        crate::support::leakgate()
-            .args(["hook", "install"])
-            .current_dir(&wt_path)
-            .output()
-            .unwrap(),
-    );
+    let run = crate::support::run_in(&wt_path, &["hook", "install"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(repo.join(".git/hooks/pre-commit").exists());
 }

@@ -405,14 +405,8 @@ fn json_output_matches_snapshot() {
 /// This repository scans clean: test secrets are generated at run time.
 #[test]
 fn this_repository_scans_clean() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let run = Run::new(
-        leakgate()
-            .args(["scan", ".", "--format", "json"])
-            .current_dir(root)
-            .output()
-            .unwrap(),
-    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = crate::support::run_in(root, &["scan", ".", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
 

@@ -102,6 +102,17 @@ impl TestRepo {
     }
 }
 
+/// Run leakgate with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    Run::new(
+        leakgate()
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("leakgate runs"),
+    )
+}
+
 /// The leakgate binary under test, with a clean environment.
 pub fn leakgate() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_leakgate"));
