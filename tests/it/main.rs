@@ -5,6 +5,7 @@ mod audit;
 mod ci;
 mod history;
 mod hooks;
+mod leaks;
 mod rules;
 mod sarif_check;
 mod scan;
