@@ -105,6 +105,10 @@ pub struct Finding {
     /// Path relative to the repository root, when the file is inside one (allowlist matching).
     #[serde(skip)]
     pub repo_path: Option<String>,
+    /// The bytes at the location as they are in the content (the encoded form of an encoded
+    /// secret); never serialized.
+    #[serde(skip)]
+    pub matched: Vec<u8>,
 }
 
 impl Finding {
@@ -219,7 +223,10 @@ pub fn from_matches(
         if confidence < opts.min_confidence {
             continue;
         }
-        let raw = buf[m.start..m.end].to_vec();
+        let raw = match &m.decoded {
+            Some((secret, _)) => secret.clone(),
+            None => buf[m.start..m.end].to_vec(),
+        };
         let (line, column) = lines.locate(m.start);
         let (end_line, end_column) = lines.locate(m.end);
         out.push(Finding {
@@ -241,13 +248,14 @@ pub fn from_matches(
             fingerprint: fingerprint(&rule.id, &raw, opts.fingerprint_key.as_deref()),
             exposure,
             source,
-            encoding: None,
+            encoding: m.decoded.as_ref().map(|(_, e)| (*e).to_string()),
             commit: None,
             also_in_history: None,
             rotation: rule.rotate.clone(),
             blob: None,
             raw_secret: raw,
             repo_path: None,
+            matched: buf[m.start..m.end].to_vec(),
         });
     }
     out

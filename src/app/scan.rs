@@ -249,11 +249,7 @@ pub(super) fn collect(
     let mut findings = Vec::new();
     for mut ff in collected.into_inner().unwrap_or_else(|e| e.into_inner()) {
         if let Some((view, rel)) = repos.for_path(&ff.abs) {
-            let secrets: Vec<&[u8]> = ff
-                .findings
-                .iter()
-                .map(|f| f.raw_secret.as_slice())
-                .collect();
+            let secrets: Vec<&[u8]> = ff.findings.iter().map(|f| f.matched.as_slice()).collect();
             match view.exposures(&rel, &secrets) {
                 Ok(exposures) => {
                     for (f, e) in ff.findings.iter_mut().zip(exposures) {

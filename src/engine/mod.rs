@@ -7,7 +7,10 @@
 //! searched at most once per rule, which keeps the work linear in the input even with a million
 //! keyword hits.
 
+mod decode;
 mod filters;
+
+pub use decode::TRIGGERS as DECODE_TRIGGERS;
 
 pub use filters::{has_allow_marker, is_placeholder, shannon_entropy};
 
@@ -20,9 +23,11 @@ use regex_automata::util::captures::Captures;
 pub struct Match {
     /// Index of the rule in the [`RuleSet`].
     pub rule: u32,
-    /// Byte range of the secret.
+    /// Byte range of the secret (for an encoded secret: of its encoded form).
     pub start: usize,
     pub end: usize,
+    /// For a secret found inside an encoded value: the decoded secret and the encoding.
+    pub decoded: Option<(Vec<u8>, &'static str)>,
 }
 
 /// Per-thread scanner: holds reusable buffers and capture slots, borrows the shared [`RuleSet`].
@@ -31,6 +36,8 @@ pub struct Scanner<'r> {
     windows: Vec<(u32, usize, usize)>,
     captures: Vec<Option<Captures>>,
     only: Option<u32>,
+    /// Decode-trigger hits of the last plain scan: (trigger, start, end).
+    triggers: Vec<(u8, usize, usize)>,
 }
 
 impl<'r> Scanner<'r> {
@@ -40,6 +47,7 @@ impl<'r> Scanner<'r> {
             windows: Vec::new(),
             captures: (0..rules.rules().len()).map(|_| None).collect(),
             only: None,
+            triggers: Vec::new(),
         }
     }
 
@@ -55,9 +63,37 @@ impl<'r> Scanner<'r> {
         self.rules
     }
 
-    /// Find every secret in `buf`. Matches are sorted by position; where two rules capture
-    /// overlapping secrets, only the more confident (then more severe, then earlier) rule is kept.
+    /// Find every secret in `buf`, including secrets inside base64 values near the labels that
+    /// announce them. Matches are sorted by position; where two rules capture overlapping
+    /// secrets, only the more confident (then more severe, then earlier) rule is kept.
     pub fn scan(&mut self, buf: &[u8]) -> Vec<Match> {
+        let mut matches = self.scan_plain(buf);
+        if self.triggers.is_empty() {
+            return matches;
+        }
+        let hits = std::mem::take(&mut self.triggers);
+        let encoded = decode::candidates(buf, &hits);
+        if encoded.is_empty() {
+            return matches;
+        }
+        for d in encoded {
+            if has_allow_marker(buf, d.start, d.end) {
+                continue;
+            }
+            for m in self.scan_plain(&d.bytes) {
+                matches.push(Match {
+                    rule: m.rule,
+                    start: d.start,
+                    end: d.end,
+                    decoded: Some((d.bytes[m.start..m.end].to_vec(), "base64")),
+                });
+            }
+        }
+        resolve_overlaps(self.rules, matches)
+    }
+
+    /// Find secrets in `buf` as it is (no decoding).
+    fn scan_plain(&mut self, buf: &[u8]) -> Vec<Match> {
         self.collect_windows(buf);
         let mut out: Vec<Match> = Vec::new();
         let windows = std::mem::take(&mut self.windows);
@@ -80,6 +116,7 @@ impl<'r> Scanner<'r> {
 
     fn collect_windows(&mut self, buf: &[u8]) {
         self.windows.clear();
+        self.triggers.clear();
         let rules = self.rules;
         let ac = rules.automaton(buf.len());
         let mut at = 0;
@@ -90,6 +127,11 @@ impl<'r> Scanner<'r> {
                 break;
             };
             at = m.start() + 1;
+            if let Some(t) = rules.trigger_for_pattern(m.pattern().as_usize())
+                && self.only.is_none()
+            {
+                self.triggers.push((t, m.start(), m.end()));
+            }
             for &ri in rules.rules_for_pattern(m.pattern().as_usize()) {
                 if self.only.is_some_and(|o| o != ri) {
                     continue;
@@ -148,6 +190,7 @@ impl<'r> Scanner<'r> {
                 rule: ri,
                 start: span.start,
                 end: span.end,
+                decoded: None,
             });
         }
     }
@@ -167,7 +210,11 @@ fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
             m.end - m.start,
         )
     };
-    matches.sort_by_key(|m| (m.start, m.end, m.rule));
+    matches.sort_by(|a, b| {
+        (a.start, a.end, a.rule)
+            .cmp(&(b.start, b.end, b.rule))
+            .then(a.decoded.cmp(&b.decoded))
+    });
     matches.dedup();
     let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
     for m in matches {

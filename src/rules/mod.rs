@@ -395,6 +395,8 @@ pub struct RuleSet {
     /// scanned enough bytes to repay it.
     fast_automaton: OnceLock<AhoCorasick>,
     patterns: Vec<Vec<u8>>,
+    /// For each automaton pattern, the decode trigger it is, if any.
+    pattern_trigger: Vec<Option<u8>>,
     bytes_seen: AtomicU64,
     /// For each automaton pattern, the rules that listed it as a keyword.
     pattern_rules: Vec<Vec<u32>>,
@@ -476,6 +478,18 @@ impl RuleSet {
                 }
             }
         }
+        // Labels that announce encoded values ride on the same automaton: one pass finds both.
+        let mut pattern_trigger: Vec<Option<u8>> = vec![None; patterns.len()];
+        for (ti, label) in crate::engine::DECODE_TRIGGERS.iter().enumerate() {
+            let key = label.0.to_ascii_lowercase().into_bytes();
+            let pi = *by_pattern.entry(key.clone()).or_insert_with(|| {
+                patterns.push(key);
+                pattern_rules.push(Vec::new());
+                pattern_trigger.push(None);
+                patterns.len() - 1
+            });
+            pattern_trigger[pi] = Some(ti as u8);
+        }
         let automaton =
             keyword_automaton(&patterns, AhoCorasickKind::ContiguousNFA).map_err(|e| {
                 RuleError::Parse {
@@ -512,6 +526,7 @@ impl RuleSet {
             rules,
             automaton,
             fast_automaton: OnceLock::new(),
+            pattern_trigger,
             patterns,
             bytes_seen: AtomicU64::new(0),
             pattern_rules,
@@ -544,6 +559,12 @@ impl RuleSet {
     /// Rules listening for automaton pattern `pattern`.
     pub fn rules_for_pattern(&self, pattern: usize) -> &[u32] {
         &self.pattern_rules[pattern]
+    }
+
+    /// The decode trigger (index into [`crate::engine::DECODE_TRIGGERS`]) automaton pattern
+    /// `pattern` is, if any.
+    pub fn trigger_for_pattern(&self, pattern: usize) -> Option<u8> {
+        self.pattern_trigger[pattern]
     }
 
     /// Keep only the rules whose id is in `ids` (used by `rules check --rule`).

@@ -428,3 +428,81 @@ fn ambiguous_dependency_names_need_their_marker_file() {
     assert_eq!(field(&run.findings(), "path"), ["lib/venv/__init__.py"]);
     assert_eq!(run.json()["summary"]["skipped_dirs"][0], "./env/venv");
 }
+
+#[test]
+fn base64_encoded_secrets_in_kubernetes_secrets_and_basic_auth() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let repo = TestRepo::new();
+    let mut g = Gen::new(24);
+    let (hf, aws, gh) = (
+        g.huggingface(),
+        g.aws_key_id(),
+        format!("{}_{}", "ghp", g.chars(crate::support::ALNUM, 36)),
+    );
+    repo.write(
+        "k8s/secret.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n  HF_TOKEN: {}\n  AWS_ACCESS_KEY_ID: {}\n  PLAIN: {}\n",
+            b64(&hf),
+            b64(&aws),
+            b64("just-a-normal-config-value")
+        ),
+    );
+    repo.write(
+        "client.sh",
+        format!(
+            "curl -H 'Authorization: Basic {}' https://example.org\n",
+            b64(&format!("bot:{gh}"))
+        ),
+    );
+    repo.commit_all("deploy");
+    let run = scan_json(&repo);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run.findings();
+    let got: Vec<(String, i64, String, String)> = f
+        .iter()
+        .map(|x| {
+            (
+                x["path"].as_str().unwrap().to_string(),
+                x["line"].as_i64().unwrap(),
+                x["encoding"].as_str().unwrap_or("").to_string(),
+                x["exposure"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("client.sh".into(), 1, "base64".into(), "committed".into()),
+            (
+                "k8s/secret.yaml".into(),
+                7,
+                "base64".into(),
+                "committed".into()
+            ),
+            (
+                "k8s/secret.yaml".into(),
+                8,
+                "base64".into(),
+                "committed".into()
+            ),
+        ]
+    );
+    // The fingerprint is the decoded secret's, so it matches the plain secret elsewhere.
+    let plain = TestRepo::plain();
+    plain.write("t.env", format!("HF_TOKEN={hf}\n"));
+    let fp = plain
+        .leakgate(&["scan", ".", "--format", "json"])
+        .findings()[0]["fingerprint"]
+        .clone();
+    assert!(f.iter().any(|x| x["fingerprint"] == fp));
+    for s in [&hf, &aws, &gh] {
+        assert!(!run.stdout.contains(s.as_str()));
+    }
+    // History finds them too.
+    let h = repo
+        .leakgate(&["history", ".", "--format", "json"])
+        .findings();
+    assert_eq!(h.iter().filter(|x| x["encoding"] == "base64").count(), 3);
+}
