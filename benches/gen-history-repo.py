@@ -550,6 +550,12 @@ class Gen:
             feat = FEATURES[(b * 7 + a.seed) % len(FEATURES)]
             merged = b % 3 != 2
             name = ("feature/" if merged or b % 2 else "wip/") + feat
+            # Large histories have more branches than feature names: a repeated name would make
+            # fast-import continue the earlier branch and drop its tip (and any secret on it).
+            taken = {x["name"] for x in branches}
+            base, k = name, 2
+            while name in taken:
+                name, k = "%s-%d" % (base, k), k + 1
             branches.append({"id": b, "name": name, "merged": merged,
                              "length": rng.randint(6, max(8, N // 110))})
         tags = [{"id": t, "length": rng.randint(1, 2), "annotated": t % 2 == 0} for t in range(4)]
