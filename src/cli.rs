@@ -177,12 +177,8 @@ pub struct HistoryArgs {
     /// Skip objects that no ref reaches.
     #[arg(long)]
     pub reachable_only: bool,
-    /// Do not fail (exit 2) when objects are missing (partial clones); still report them.
-    #[arg(long)]
-    pub allow_missing: bool,
-    /// Skip blobs larger than this many bytes (suffixes K, M, G accepted).
-    #[arg(long, default_value = "25M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub objects: ObjectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -245,12 +241,8 @@ pub struct AuditArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Do not fail (exit 2) when objects are missing; still report them.
-    #[arg(long)]
-    pub allow_missing: bool,
-    /// Skip files and blobs larger than this many bytes (suffixes K, M, G accepted).
-    #[arg(long, default_value = "25M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub objects: ObjectArgs,
     /// Also scan dependency and cache folders of the working tree.
     #[arg(long)]
     pub include_deps: bool,
@@ -277,12 +269,8 @@ pub struct CiArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Do not fail (exit 2) when objects are missing; still report them.
-    #[arg(long)]
-    pub allow_missing: bool,
-    /// Skip blobs larger than this many bytes (suffixes K, M, G accepted).
-    #[arg(long, default_value = "25M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub objects: ObjectArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,6 +299,17 @@ pub struct BaselineArgs {
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+}
+
+/// Options of every command that reads git objects.
+#[derive(Debug, Args, Clone)]
+pub struct ObjectArgs {
+    /// Do not fail (exit 2) when objects are missing (partial clones); still report them.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Skip files and blobs larger than this many bytes (suffixes K, M, G accepted).
+    #[arg(long, default_value = "25M", value_parser = parse_size)]
+    pub max_file_size: u64,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

@@ -313,7 +313,7 @@ pub fn scan(
     // Tag messages: attributed to the tag's target, with the tag's name in refs.
     for (tag_id, hits) in &c.tag_msg_hits {
         let meta = &c.tags[tag_id];
-        let target = peel_tag(*tag_id, &c.tags);
+        let target = graph::peel(*tag_id, &c.tags);
         let reachable = refs.tips.iter().any(|t| t.direct == *tag_id);
         for hit in hits {
             let mut f = hit.clone();
@@ -365,16 +365,6 @@ fn with_tree_cache(repo: &gix::Repository) -> gix::Repository {
         ))
     });
     r
-}
-
-fn peel_tag(mut id: ObjectId, tags: &IdMap<ObjectId, TagMeta>) -> ObjectId {
-    for _ in 0..32 {
-        match tags.get(&id) {
-            Some(t) => id = t.target,
-            None => break,
-        }
-    }
-    id
 }
 
 /// (rule, secret) pairs present anywhere in HEAD's tree.

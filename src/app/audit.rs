@@ -36,13 +36,13 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     let opts = HistoryOptions {
         scope: Scope::default(),
         threads: out.threads,
-        max_blob_size: args.max_file_size,
+        max_blob_size: args.objects.max_file_size,
         finding: out.finding.clone(),
     };
     let progress = Arc::new(history::Progress::default());
     let line = ProgressLine::start(Arc::clone(&progress), "audit", !out.render.quiet);
     let walk = WalkOptions {
-        max_file_size: args.max_file_size,
+        max_file_size: args.objects.max_file_size,
         include_deps: args.include_deps,
         threads: out.threads,
     };
@@ -53,7 +53,12 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     let known = std::mem::take(&mut scan.known_blobs);
     let hits = std::mem::take(&mut scan.blob_hits);
     let hist = finalize(
-        history_report(scan, &rules, args.allow_missing, out.finding.show_secrets),
+        history_report(
+            scan,
+            &rules,
+            args.objects.allow_missing,
+            out.finding.show_secrets,
+        ),
         completion(),
     )?;
     let tree = match &workdir {

@@ -179,12 +179,17 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
                 reachable_only: false,
             },
             threads: out.threads,
-            max_blob_size: args.max_file_size,
+            max_blob_size: args.objects.max_file_size,
             finding: out.finding.clone(),
         };
         history::scan(&repo, &rules, &opts, &history::Progress::default())?
     };
-    let report = history_report(scan, &rules, args.allow_missing, out.finding.show_secrets);
+    let report = history_report(
+        scan,
+        &rules,
+        args.objects.allow_missing,
+        out.finding.show_secrets,
+    );
     for (label, n) in &report.summary.suppressed_by_allowlist {
         eprintln!("leakgate ci: allowlist '{label}' suppressed {n} finding(s)");
     }

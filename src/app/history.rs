@@ -30,7 +30,7 @@ pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
     let opts = HistoryOptions {
         scope: opts_scope,
         threads: out.threads,
-        max_blob_size: args.max_file_size,
+        max_blob_size: args.objects.max_file_size,
         finding: out.finding.clone(),
     };
     let progress = Arc::new(history::Progress::default());
@@ -38,7 +38,12 @@ pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
     let scan = history::scan(&repo, &rules, &opts, &progress)?;
     drop(line);
     let full = !opts.scope.is_range() && !opts.scope.reachable_only;
-    let report = history_report(scan, &rules, args.allow_missing, out.finding.show_secrets);
+    let report = history_report(
+        scan,
+        &rules,
+        args.objects.allow_missing,
+        out.finding.show_secrets,
+    );
     complete(
         report,
         Completion {

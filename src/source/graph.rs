@@ -112,7 +112,7 @@ pub struct Refs {
 }
 
 /// Peel an object id through annotated tags to a commit, using the parsed tags.
-fn peel(mut id: ObjectId, tags: &IdMap<ObjectId, TagMeta>) -> ObjectId {
+pub fn peel(mut id: ObjectId, tags: &IdMap<ObjectId, TagMeta>) -> ObjectId {
     for _ in 0..32 {
         match tags.get(&id) {
             Some(t) => id = t.target,
