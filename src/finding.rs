@@ -219,14 +219,14 @@ pub fn from_matches(
     let mut out = Vec::with_capacity(matches.len());
     for m in matches {
         let rule: &Rule = rules.rule(m.rule);
-        let confidence = crate::engine::confidence(rules, m);
-        if confidence < opts.min_confidence {
-            continue;
-        }
         let raw = match &m.decoded {
             Some((secret, _)) => secret.clone(),
             None => buf[m.start..m.end].to_vec(),
         };
+        let confidence = crate::engine::confidence(rules, m, &raw);
+        if confidence < opts.min_confidence {
+            continue;
+        }
         let (line, column) = lines.locate(m.start);
         let (end_line, end_column) = lines.locate(m.end);
         out.push(Finding {

@@ -6,7 +6,7 @@ use crate::config;
 use crate::engine::Scanner;
 use crate::finding;
 use crate::report::Format;
-use crate::rules::RuleSet;
+use crate::rules::{Confidence, RuleSet};
 use anyhow::{Result, bail};
 use std::io::Write;
 
@@ -113,8 +113,18 @@ fn rules_check(set: &RuleSet, w: &mut impl Write) -> Result<usize> {
     }
     for (ri, rule) in set.rules().iter().enumerate() {
         let mut scanner = Scanner::for_rule(set, ri as u32);
-        let hits =
-            |scanner: &mut Scanner<'_>, text: &str| !scanner.scan(text.as_bytes()).is_empty();
+        // An example counts when it would be reported at the default confidence floor (or at
+        // the rule's own confidence, if lower): a failed checksum does not count.
+        let floor = rule.confidence.min(Confidence::Medium);
+        let hits = |scanner: &mut Scanner<'_>, text: &str| {
+            scanner.scan(text.as_bytes()).iter().any(|m| {
+                let secret = match &m.decoded {
+                    Some((s, _)) => &s[..],
+                    None => &text.as_bytes()[m.start..m.end],
+                };
+                crate::engine::confidence(set, m, secret) >= floor
+            })
+        };
         let mut problems = Vec::new();
         if rule.examples.is_empty() {
             problems.push("has no examples".to_string());

@@ -1,6 +1,10 @@
-//! Encoded secrets: base64 values near the places they are usually found (Kubernetes Secret
-//! `data:`, HTTP basic-auth headers, Docker `auths`, anything labelled base64) are decoded and
-//! scanned again, so a key stored as `aGZf...` is found like the plain one.
+//! Encoded secrets, decoded and scanned again so a key stored encoded is found like the plain one:
+//! - base64 values near the places they are usually found (Kubernetes Secret `data:`, HTTP
+//!   basic-auth headers, Docker `auths`, anything labelled base64);
+//! - hex runs that contain the hex form of a distinctive token prefix (`6768705f` is `ghp_`):
+//!   the rule set adds those hex forms to the keyword automaton, so no extra pass is needed;
+//! - percent-encoded lines (`%2B`, `%2F`, `%3D`, `%40`...): the line is decoded, keeping a map
+//!   back to the original bytes so a finding points at the encoded secret.
 
 use base64::Engine as _;
 
@@ -14,6 +18,17 @@ pub const TRIGGERS: &[(&str, usize, usize)] = &[
     (".dockerconfigjson", 0, 8192),
     ("\"auths\"", 0, 8192),
 ];
+/// Trigger id of a hex-encoded token prefix (after the label triggers).
+pub const HEX: u8 = 250;
+/// Trigger id of a percent escape.
+pub const PERCENT: u8 = 251;
+/// Percent escapes of the characters that make a secret unreadable in a URL or form body.
+pub const PERCENT_ESCAPES: &[&str] = &[
+    "%2b", "%2f", "%3d", "%40", "%3a", "%21", "%24", "%26", "%23", "%25", "%2a", "%5e", "%7e",
+];
+/// Longest hex run or percent-encoded stretch decoded around one hit.
+const MAX_DECODE: usize = 64 * 1024;
+
 /// Shortest encoded token worth decoding.
 const MIN_TOKEN: usize = 16;
 
@@ -26,6 +41,30 @@ pub struct Decoded {
     pub start: usize,
     pub end: usize,
     pub bytes: Vec<u8>,
+    pub encoding: &'static str,
+    /// How decoded offsets map back to the buffer.
+    pub map: Map,
+}
+
+/// Offsets of decoded bytes in the original buffer.
+pub enum Map {
+    /// Only the whole encoded token is known (base64: bits do not align with bytes).
+    Whole,
+    /// Decoded byte `i` is the two hex digits at `base + 2 * i`.
+    Hex { base: usize },
+    /// Decoded byte `i` starts at `offsets[i]`; `offsets` has one extra entry for the end.
+    Table(Vec<usize>),
+}
+
+impl Decoded {
+    /// The span in the original buffer of the decoded bytes `start..end`.
+    pub fn span(&self, start: usize, end: usize) -> (usize, usize) {
+        match &self.map {
+            Map::Whole => (self.start, self.end),
+            Map::Hex { base } => (base + 2 * start, base + 2 * end),
+            Map::Table(offsets) => (offsets[start], offsets[end]),
+        }
+    }
 }
 
 /// Decode a token with the standard or URL-safe alphabet, padded or not.
@@ -54,12 +93,103 @@ fn printable(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && ok * 10 >= bytes.len() * 9
 }
 
-/// Base64 values near trigger labels (`hits`: trigger index and byte range, in order), decoded.
+/// Encoded values around trigger hits (`hits`: trigger id and byte range, in order), decoded.
 pub fn candidates(buf: &[u8], hits: &[(u8, usize, usize)]) -> Vec<Decoded> {
+    let mut out = base64_candidates(buf, hits);
+    let mut hex_done = 0;
+    let mut percent_done = 0;
+    for &(trigger, s, e) in hits {
+        match trigger {
+            HEX if s >= hex_done => {
+                if let Some(d) = hex_run(buf, s, e) {
+                    hex_done = d.end;
+                    out.push(d);
+                }
+            }
+            PERCENT if s >= percent_done => {
+                let (d, end) = percent_line(buf, s);
+                percent_done = end;
+                out.extend(d);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn is_hex(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+}
+
+/// The hex run around a hit, decoded from the digit pair the hit starts on.
+fn hex_run(buf: &[u8], s: usize, e: usize) -> Option<Decoded> {
+    let lo = s.saturating_sub(MAX_DECODE);
+    let hi = e.saturating_add(MAX_DECODE).min(buf.len());
+    let mut start = s;
+    while start > lo && is_hex(buf[start - 1]) {
+        start -= 1;
+    }
+    let mut end = e;
+    while end < hi && is_hex(buf[end]) {
+        end += 1;
+    }
+    let base = start + (s - start) % 2;
+    let len = (end - base) / 2 * 2;
+    let bytes = hex::decode(&buf[base..base + len]).ok()?;
+    if bytes.len() < MIN_TOKEN / 2 || !printable(&bytes) {
+        return None;
+    }
+    Some(Decoded {
+        start: base,
+        end: base + len,
+        bytes,
+        encoding: "hex",
+        map: Map::Hex { base },
+    })
+}
+
+/// The line around a percent escape, percent-decoded, and where the line ends.
+fn percent_line(buf: &[u8], at: usize) -> (Option<Decoded>, usize) {
+    let lo = at.saturating_sub(MAX_DECODE / 2);
+    let hi = at.saturating_add(MAX_DECODE / 2).min(buf.len());
+    let start = memchr::memrchr(b'\n', &buf[lo..at]).map_or(lo, |p| lo + p + 1);
+    let end = memchr::memchr(b'\n', &buf[at..hi]).map_or(hi, |p| at + p);
+    let line = &buf[start..end];
+    let mut bytes = Vec::with_capacity(line.len());
+    let mut offsets = Vec::with_capacity(line.len() + 1);
+    let mut i = 0;
+    while i < line.len() {
+        offsets.push(start + i);
+        if line[i] == b'%'
+            && i + 3 <= line.len()
+            && let Ok(b) = hex::decode(&line[i + 1..i + 3])
+        {
+            bytes.push(b[0]);
+            i += 3;
+        } else {
+            bytes.push(line[i]);
+            i += 1;
+        }
+    }
+    offsets.push(end);
+    let decoded = (bytes.len() < line.len()).then_some(Decoded {
+        start,
+        end,
+        bytes,
+        encoding: "percent",
+        map: Map::Table(offsets),
+    });
+    (decoded, end)
+}
+
+/// Base64 values near label triggers, decoded.
+fn base64_candidates(buf: &[u8], hits: &[(u8, usize, usize)]) -> Vec<Decoded> {
     let mut out = Vec::new();
     let mut next_free = 0;
     for &(trigger, hit_start, hit_end) in hits {
-        let (_, before, after) = TRIGGERS[trigger as usize];
+        let Some(&(_, before, after)) = TRIGGERS.get(trigger as usize) else {
+            continue;
+        };
         let mut start = hit_start.saturating_sub(before).max(next_free);
         // Do not start inside a token.
         while start > 0 && start < buf.len() && is_b64(buf[start - 1]) && is_b64(buf[start]) {
@@ -88,6 +218,8 @@ pub fn candidates(buf: &[u8], hits: &[(u8, usize, usize)]) -> Vec<Decoded> {
                     start: t0,
                     end: i,
                     bytes,
+                    encoding: "base64",
+                    map: Map::Whole,
                 });
             }
         }
@@ -129,6 +261,41 @@ mod tests {
         assert!(
             candidates_in(format!("x = {enc}").as_bytes()).is_empty(),
             "no label, no decoding"
+        );
+    }
+
+    #[test]
+    fn hex_runs_decode_from_the_hit_alignment() {
+        let secret = b"token=ghp_abcdefghijklmnop";
+        let text = format!("x = \"a{}\"\n", hex::encode(secret));
+        let hit = text.find("6768705f").unwrap();
+        let c = candidates(text.as_bytes(), &[(HEX, hit, hit + 8)]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            c[0].bytes, secret,
+            "decoded from the pair the hit starts on"
+        );
+        let at = 6;
+        assert_eq!(
+            c[0].span(at, at + 4),
+            (hit, hit + 8),
+            "maps back to the hex digits"
+        );
+    }
+
+    #[test]
+    fn percent_lines_map_back_to_the_encoded_bytes() {
+        let text = b"first line\nurl=a%2Fb%3Dc&x=1\nlast\n";
+        let at = 13;
+        let c = candidates(text, &[(PERCENT, at, at + 3)]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].bytes, b"url=a/b=c&x=1");
+        assert_eq!(c[0].encoding, "percent");
+        // "b=c" is decoded bytes 6..9; in the buffer it runs from `b` to past `c`.
+        assert_eq!(c[0].span(6, 9), (19, 24));
+        assert!(
+            candidates(b"100%", &[(PERCENT, 3, 4)]).is_empty(),
+            "a bare percent sign is not an escape"
         );
     }
 

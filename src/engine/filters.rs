@@ -63,6 +63,12 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     tail.len() >= 4 && tail.iter().all(|&b| b == tail[0])
 }
 
+/// Does the value contain at least one ASCII letter and one ASCII digit? Random tokens of
+/// 16+ characters almost always do; identifiers, words and numbers do not.
+pub fn is_mixed(secret: &[u8]) -> bool {
+    secret.iter().any(u8::is_ascii_digit) && secret.iter().any(u8::is_ascii_alphabetic)
+}
+
 const ALLOW_MARKERS: &[&str] = &[
     "leakgate:allow",
     "gitleaks:allow",

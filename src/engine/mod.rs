@@ -10,9 +10,11 @@
 mod decode;
 mod filters;
 
-pub use decode::TRIGGERS as DECODE_TRIGGERS;
+pub use decode::{
+    HEX as HEX_TRIGGER, PERCENT as PERCENT_TRIGGER, PERCENT_ESCAPES, TRIGGERS as DECODE_TRIGGERS,
+};
 
-pub use filters::{has_allow_marker, is_placeholder, shannon_entropy};
+pub use filters::{has_allow_marker, is_mixed, is_placeholder, shannon_entropy};
 
 use crate::rules::{Confidence, RuleSet};
 use regex_automata::Input;
@@ -81,11 +83,12 @@ impl<'r> Scanner<'r> {
                 continue;
             }
             for m in self.scan_plain(&d.bytes) {
+                let (start, end) = d.span(m.start, m.end);
                 matches.push(Match {
                     rule: m.rule,
-                    start: d.start,
-                    end: d.end,
-                    decoded: Some((d.bytes[m.start..m.end].to_vec(), "base64")),
+                    start,
+                    end,
+                    decoded: Some((d.bytes[m.start..m.end].to_vec(), d.encoding)),
                 });
             }
         }
@@ -177,6 +180,7 @@ impl<'r> Scanner<'r> {
             if rule
                 .min_entropy
                 .is_some_and(|min| shannon_entropy(secret) < min)
+                || (rule.mixed && !is_mixed(secret))
                 || is_placeholder(secret)
                 || rule
                     .allowlist
@@ -230,9 +234,15 @@ fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
     kept
 }
 
-/// Confidence of a match (the rule's, for now; checksums and context can adjust it later).
-pub fn confidence(rules: &RuleSet, m: &Match) -> Confidence {
-    rules.rule(m.rule).confidence
+/// Confidence of a match of `secret`: a verified checksum makes it high, a failed one low;
+/// otherwise the rule's own confidence.
+pub fn confidence(rules: &RuleSet, m: &Match, secret: &[u8]) -> Confidence {
+    let rule = rules.rule(m.rule);
+    match rule.checksum {
+        Some(c) if c.verify(secret) => Confidence::High,
+        Some(_) => Confidence::Low,
+        None => rule.confidence,
+    }
 }
 
 #[cfg(test)]

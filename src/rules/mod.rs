@@ -5,9 +5,11 @@
 //! file can add rules, disable rules by id and add allowlists; [`RuleSet::build`] merges them.
 
 mod allowlist;
+mod checksum;
 mod schema;
 
 pub use allowlist::{Allowlist, AllowlistSpec};
+pub use checksum::{Checksum, base62};
 pub use schema::{Confidence, ConfigFile, RuleSpec, Severity};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -132,6 +134,10 @@ pub struct Rule {
     pub confidence: Confidence,
     pub keywords: Vec<String>,
     pub regex: String,
+    /// The secret must contain an ASCII letter and a digit.
+    pub mixed: bool,
+    /// Checksum the secret carries: valid makes a finding high confidence, invalid low.
+    pub checksum: Option<Checksum>,
     pub min_entropy: Option<f64>,
     pub max_len: Option<usize>,
     pub examples: Vec<String>,
@@ -235,6 +241,36 @@ fn compile_regex(src: &str, max_len: Option<usize>) -> Result<CompiledRegex, Str
     })
 }
 
+/// Most bytes allowed between a token rule's context word and its secret (same line).
+const CONTEXT_GAP: usize = 40;
+
+/// The regex of a token rule: a context word, at most [`CONTEXT_GAP`] bytes of the same line
+/// (the rest of a variable name, `=`, `:`, quotes, a header name...), a separator (space, quote,
+/// `=`, `:`, `,`, `(`, `>`, `[`, `{`, `|`, `/` or `-`), the token, and
+/// a byte that cannot continue a token. The context words are case-insensitive; the token
+/// keeps the case rules of its own shape.
+fn token_rule_regex(context: &[String], token: &str) -> String {
+    let words: Vec<String> = context.iter().map(|w| regex_syntax::escape(w)).collect();
+    format!(
+        r#"(?i:{})[^\n]{{0,{CONTEXT_GAP}}}?[\s"'`:=,(>\[{{|/-](?P<secret>{token})(?:[^A-Za-z0-9_\-]|$)"#,
+        words.join("|")
+    )
+}
+
+/// Rotation steps for a rule that gives only the provider's URL.
+fn default_rotation_steps(provider: &str, url: &str) -> Vec<String> {
+    vec![
+        format!("Sign in to {provider} and open {url}."),
+        format!(
+            "Create a replacement credential and deploy it everywhere the exposed one is used."
+        ),
+        format!("Revoke or delete the exposed credential in {provider}."),
+        format!(
+            "Review {provider}'s account activity or audit log for use of the exposed credential since it was first exposed."
+        ),
+    ]
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -328,19 +364,48 @@ impl LoadedFile {
                 ),
                 None => None,
             };
+            let (regex, keywords, mixed) = match (spec.regex, spec.token) {
+                (Some(regex), None) if spec.context.is_empty() => {
+                    (regex, spec.keywords, spec.mixed.unwrap_or(false))
+                }
+                (None, Some(token)) if !spec.context.is_empty() => {
+                    let keywords = if spec.keywords.is_empty() {
+                        spec.context.clone()
+                    } else {
+                        spec.keywords
+                    };
+                    (
+                        token_rule_regex(&spec.context, &token),
+                        keywords,
+                        spec.mixed.unwrap_or(true),
+                    )
+                }
+                _ => {
+                    return Err(origin.invalid(
+                        &spec.id,
+                        "give either `regex` or both `context` and `token`",
+                    ));
+                }
+            };
+            let mut rotate = spec.rotate;
+            if rotate.steps.is_empty() && !rotate.url.is_empty() {
+                rotate.steps = default_rotation_steps(&spec.provider, &rotate.url);
+            }
             let rule = Rule {
                 id: spec.id,
                 provider: spec.provider,
                 description: spec.description,
                 severity: spec.severity,
                 confidence: spec.confidence,
-                keywords: spec.keywords,
-                regex: spec.regex,
+                keywords,
+                regex,
+                mixed,
+                checksum: spec.checksum,
                 min_entropy: spec.min_entropy,
                 max_len: spec.max_len,
                 examples: spec.examples,
                 negative_examples: spec.negative_examples,
-                rotate: spec.rotate,
+                rotate,
                 allowlist,
                 origin,
                 compiled: OnceLock::new(),
@@ -480,15 +545,29 @@ impl RuleSet {
         }
         // Labels that announce encoded values ride on the same automaton: one pass finds both.
         let mut pattern_trigger: Vec<Option<u8>> = vec![None; patterns.len()];
-        for (ti, label) in crate::engine::DECODE_TRIGGERS.iter().enumerate() {
-            let key = label.0.to_ascii_lowercase().into_bytes();
+        let labels = crate::engine::DECODE_TRIGGERS
+            .iter()
+            .enumerate()
+            .map(|(ti, label)| (label.0.to_ascii_lowercase().into_bytes(), ti as u8));
+        let escapes = crate::engine::PERCENT_ESCAPES
+            .iter()
+            .map(|e| (e.as_bytes().to_vec(), crate::engine::PERCENT_TRIGGER));
+        // The hex form of each distinctive token prefix (the keywords of high-confidence rules)
+        // finds hex-encoded tokens; shorter prefixes would hit random hex too often.
+        let hex_prefixes = rules
+            .iter()
+            .filter(|r| r.confidence == Confidence::High)
+            .flat_map(|r| &r.keywords)
+            .filter(|k| k.len() >= 4)
+            .map(|k| (hex::encode(k).into_bytes(), crate::engine::HEX_TRIGGER));
+        for (key, trigger) in labels.chain(escapes).chain(hex_prefixes) {
             let pi = *by_pattern.entry(key.clone()).or_insert_with(|| {
                 patterns.push(key);
                 pattern_rules.push(Vec::new());
                 pattern_trigger.push(None);
                 patterns.len() - 1
             });
-            pattern_trigger[pi] = Some(ti as u8);
+            pattern_trigger[pi].get_or_insert(trigger);
         }
         let automaton =
             keyword_automaton(&patterns, AhoCorasickKind::ContiguousNFA).map_err(|e| {

@@ -26,8 +26,21 @@ pub struct RuleSpec {
     pub severity: Severity,
     #[serde(default)]
     pub confidence: Confidence,
+    /// Prefilter literals; a token rule defaults them to its `context` words.
+    #[serde(default)]
     pub keywords: Vec<String>,
-    pub regex: String,
+    /// The full regex (with a `secret` group). Exclusive with `context` + `token`.
+    pub regex: Option<String>,
+    /// Token rule: words (case-insensitive) that must precede the secret on its line.
+    #[serde(default)]
+    pub context: Vec<String>,
+    /// Token rule: the shape of the secret itself (a regex without a `secret` group).
+    pub token: Option<String>,
+    /// The secret must contain at least one ASCII letter and one digit (default: true for
+    /// token rules, false for regex rules).
+    pub mixed: Option<bool>,
+    /// Checksum scheme of the secret (`base62-crc32`, `hex-crc32-suffix`).
+    pub checksum: Option<super::Checksum>,
     pub min_entropy: Option<f64>,
     /// Window on each side of a keyword hit, for regexes without a bounded match length.
     pub max_len: Option<usize>,

@@ -1,6 +1,7 @@
 //! Integration tests: the leakgate binary run against temporary directories and git repositories
 //! built with the git CLI.
 
+mod accuracy;
 mod audit;
 mod ci;
 mod history;

@@ -435,11 +435,7 @@ fn base64_encoded_secrets_in_kubernetes_secrets_and_basic_auth() {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let repo = TestRepo::new();
     let mut g = Gen::new(24);
-    let (hf, aws, gh) = (
-        g.huggingface(),
-        g.aws_key_id(),
-        format!("{}_{}", "ghp", g.chars(crate::support::ALNUM, 36)),
-    );
+    let (hf, aws, gh) = (g.huggingface(), g.aws_key_id(), g.github());
     repo.write(
         "k8s/secret.yaml",
         format!(

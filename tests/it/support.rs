@@ -188,10 +188,31 @@ impl Gen {
         )
     }
 
+    /// A GitHub classic personal access token with a valid CRC32 checksum.
+    pub fn github(&mut self) -> String {
+        github_token(&self.chars(ALNUM, 30), true)
+    }
+
     /// A Hugging Face user token.
     pub fn huggingface(&mut self) -> String {
         format!("{}_{}", "hf", self.chars(&ALNUM[..52], 34))
     }
+}
+
+/// A GitHub-style token (`ghp_` + 30 random + 6 base62 CRC32 digits); `valid = false` breaks
+/// the checksum.
+pub fn github_token(random: &str, valid: bool) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut n = u64::from(crc32fast::hash(random.as_bytes()));
+    if !valid {
+        n = (n + 1) % 62u64.pow(6);
+    }
+    let mut check = [b'0'; 6];
+    for slot in check.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    format!("{}_{random}{}", "ghp", String::from_utf8_lossy(&check))
 }
 
 /// Findings' `field` values, in order.

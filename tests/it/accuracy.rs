@@ -1,0 +1,141 @@
+//! Accuracy mechanisms end to end: checksums and confidence, decoding (base64, hex, percent),
+//! and token rules written in the compact `context` + `token` form.
+
+use crate::support::{ALNUM, Gen, TestRepo};
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+fn github_token(g: &mut Gen, valid: bool) -> String {
+    crate::support::github_token(&g.chars(ALNUM, 30), valid)
+}
+
+#[test]
+fn checksums_set_confidence_and_invalid_tokens_need_min_confidence_low() {
+    let mut g = Gen::new(70);
+    let (good, bad) = (github_token(&mut g, true), github_token(&mut g, false));
+    let repo = TestRepo::plain();
+    repo.write("good.env", format!("GITHUB_TOKEN={good}\n"))
+        .write("bad.env", format!("GITHUB_TOKEN={bad}\n"));
+    let run = repo.leakgate(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run.findings();
+    assert_eq!(
+        f.len(),
+        1,
+        "the invalid checksum is dropped by default: {f:?}"
+    );
+    assert_eq!(f[0]["path"], "good.env");
+    assert_eq!(f[0]["confidence"], "high");
+
+    let low = repo.leakgate(&["scan", ".", "--format", "json", "--min-confidence", "low"]);
+    let mut f = low.findings();
+    f.sort_by_key(|x| x["path"].as_str().unwrap().to_string());
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert_eq!(
+        (f[0]["path"].as_str(), f[0]["confidence"].as_str()),
+        (Some("bad.env"), Some("low"))
+    );
+
+    // Only an invalid token: nothing to report at the default floor.
+    std::fs::remove_file(repo.join("good.env")).unwrap();
+    assert_eq!(repo.leakgate(&["scan", "."]).code, 0);
+}
+
+#[test]
+fn hex_and_percent_encoded_secrets_are_found_with_their_encoding() {
+    let mut g = Gen::new(71);
+    let token = github_token(&mut g, true);
+    let hook = format!(
+        "https://hooks.slack.com/services/T{}/B{}/{}",
+        g.chars(&BASE62[..36], 8),
+        g.chars(&BASE62[..36], 10),
+        g.chars(ALNUM, 24)
+    );
+    let encoded_hook: String = hook
+        .bytes()
+        .map(|b| match b {
+            b':' => "%3A".to_string(),
+            b'/' => "%2F".to_string(),
+            _ => (b as char).to_string(),
+        })
+        .collect();
+    let repo = TestRepo::plain();
+    repo.write(
+        "blob.js",
+        format!(
+            "const blob = \"{}\";\n",
+            hex_encode(format!("token={token}").as_bytes())
+        ),
+    )
+    .write(
+        "cb.py",
+        format!("NEXT = 'https://example.org/cb?next={encoded_hook}'\n"),
+    );
+    let run = repo.leakgate(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut f = run.findings();
+    f.sort_by_key(|x| x["path"].as_str().unwrap().to_string());
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert_eq!(f[0]["path"], "blob.js");
+    assert_eq!(f[0]["rule_id"], "github-personal-access-token");
+    assert_eq!(f[0]["encoding"], "hex");
+    assert_eq!(f[1]["path"], "cb.py");
+    assert_eq!(f[1]["rule_id"], "slack-webhook-url");
+    assert_eq!(f[1]["encoding"], "percent");
+    // The column points at the encoded secret in the file.
+    let col = f[1]["column"].as_u64().unwrap() as usize;
+    assert!(
+        "NEXT = 'https://example.org/cb?next=".len() + 1 == col,
+        "column {col}"
+    );
+    assert!(!run.stdout.contains(&token) && !run.stdout.contains(&hook));
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn token_rules_need_context_and_a_bounded_mixed_token() {
+    let mut g = Gen::new(72);
+    let repo = TestRepo::plain();
+    repo.write(
+        "rules.toml",
+        r#"[[rule]]
+id = "acme-api-key"
+provider = "Acme"
+description = "Acme API key"
+severity = "high"
+context = ["acme"]
+token = '[a-z0-9]{32}'
+examples = ['ACME_API_KEY=0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d']
+negative_examples = ['ACME_API_KEY=0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5dzz']
+rotate.url = "https://acme.test/settings/keys"
+"#,
+    );
+    let key = g.chars(b"abcdefghijklmnopqrstuvwxyz0123456789", 30) + "7q";
+    let words = "abcdefghijklmnopqrstuvwxyzabcdef";
+    repo.write("a.env", format!("ACME_API_KEY={key}\n"))
+        .write("b.env", format!("OTHER_KEY={key}\n"))
+        .write("c.env", format!("acme_key = \"{words}\"\n"))
+        .write("d.env", format!("acme_key = \"{key}xyz\"\n"));
+    let check = repo.leakgate(&["rules", "check", "--config", "rules.toml"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let run = repo.leakgate(&["scan", ".", "--config", "rules.toml", "--format", "json"]);
+    let f: Vec<_> = run
+        .findings()
+        .into_iter()
+        .filter(|f| f["rule_id"] == "acme-api-key" && f["path"] != "rules.toml")
+        .collect();
+    assert_eq!(f.len(), 1, "only the key after its context word: {f:?}");
+    assert_eq!(f[0]["path"], "a.env");
+    assert_eq!(f[0]["confidence"], "medium");
+    let explain = repo.leakgate(&["rules", "explain", "acme-api-key", "--config", "rules.toml"]);
+    assert!(
+        explain
+            .stdout
+            .contains("Revoke or delete the exposed credential in Acme"),
+        "{}",
+        explain.stdout
+    );
+}
