@@ -7,7 +7,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leakgate::engine::Scanner;
-use leakgate::rules::RuleSet;
+use leakgate::rules::{LoadedFile, RuleSet};
 use std::path::{Path, PathBuf};
 
 const CORPUS: usize = 64 << 20;
@@ -110,6 +110,25 @@ pub fn corpus() -> Vec<Vec<u8>> {
     files
 }
 
+/// The commit whose `patterns.toml` held the first release's 83 rules.
+const BASELINE_COMMIT: &str = "f4aa1e6";
+
+/// The built-in rules as of `commit` (needs the git history; skipped without it).
+fn rules_at(commit: &str) -> Option<RuleSet> {
+    let out = std::process::Command::new("git")
+        .args(["show", &format!("{commit}:patterns.toml")])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("skipping the 83-rule baseline: commit {commit} is not in this checkout");
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let file = LoadedFile::parse("patterns.toml@83", &text, false).ok()?;
+    RuleSet::build(vec![file]).ok()
+}
+
 fn bench(c: &mut Criterion) {
     let files = corpus();
     let bytes: usize = files.iter().map(Vec::len).sum();
@@ -121,6 +140,14 @@ fn bench(c: &mut Criterion) {
         let mut scanner = Scanner::new(&rules);
         b.iter(|| files.iter().map(|f| scanner.scan(f).len()).sum::<usize>())
     });
+    // The same corpus with the 83 rules of the first release, read from git history, so the
+    // cost of the larger rule set is measured in the same run on the same machine.
+    if let Some(old) = rules_at(BASELINE_COMMIT) {
+        g.bench_function("scan_64mib_one_thread_83_rules", |b| {
+            let mut scanner = Scanner::new(&old);
+            b.iter(|| files.iter().map(|f| scanner.scan(f).len()).sum::<usize>())
+        });
+    }
     g.finish();
 
     let small =

@@ -36,6 +36,8 @@ pub struct Match {
 pub struct Scanner<'r> {
     rules: &'r RuleSet,
     windows: Vec<(u32, usize, usize)>,
+    /// Keyword hits of anchored rules: (rule, position).
+    starts: Vec<(u32, usize)>,
     captures: Vec<Option<Captures>>,
     only: Option<u32>,
     /// Decode-trigger hits of the last plain scan: (trigger, start, end).
@@ -47,6 +49,7 @@ impl<'r> Scanner<'r> {
         Scanner {
             rules,
             windows: Vec::new(),
+            starts: Vec::new(),
             captures: (0..rules.rules().len()).map(|_| None).collect(),
             only: None,
             triggers: Vec::new(),
@@ -114,32 +117,39 @@ impl<'r> Scanner<'r> {
             self.run_rule(rule, buf, ws, we, &mut out);
         }
         self.windows = windows;
+        let mut starts = std::mem::take(&mut self.starts);
+        starts.dedup();
+        for &(rule, at) in &starts {
+            self.run_anchored(rule, buf, at, &mut out);
+        }
+        self.starts = starts;
         resolve_overlaps(self.rules, out)
     }
 
     fn collect_windows(&mut self, buf: &[u8]) {
         self.windows.clear();
+        self.starts.clear();
         self.triggers.clear();
         let rules = self.rules;
         let ac = rules.automaton(buf.len());
-        let mut at = 0;
-        // The longest keyword starting at each position where one starts: resuming one byte
-        // after each hit's start finds keywords that begin inside an earlier hit.
-        while at < buf.len() {
-            let Some(m) = ac.find(aho_corasick::Input::new(buf).range(at..)) else {
-                break;
-            };
-            at = m.start() + 1;
-            if let Some(t) = rules.trigger_for_pattern(m.pattern().as_usize())
+        // Every keyword occurrence, overlapping ones included, in one pass.
+        for m in ac.find_overlapping_iter(buf) {
+            let pi = m.pattern().as_usize();
+            if let Some(t) = rules.trigger_for_pattern(pi)
                 && self.only.is_none()
             {
                 self.triggers.push((t, m.start(), m.end()));
             }
-            for &ri in rules.rules_for_pattern(m.pattern().as_usize()) {
+            for &ri in rules.rules_for_pattern(pi) {
                 if self.only.is_some_and(|o| o != ri) {
                     continue;
                 }
-                let window = match rules.rule(ri).compiled() {
+                let rule = rules.rule(ri);
+                if rule.anchored {
+                    self.starts.push((ri, m.start()));
+                    continue;
+                }
+                let window = match rule.compiled() {
                     Ok(c) => c.window,
                     Err(_) => continue,
                 };
@@ -149,6 +159,7 @@ impl<'r> Scanner<'r> {
             }
         }
         self.windows.sort_unstable();
+        self.starts.sort_unstable();
     }
 
     fn run_rule(&mut self, ri: u32, buf: &[u8], ws: usize, we: usize, out: &mut Vec<Match>) {
@@ -176,28 +187,54 @@ impl<'r> Scanner<'r> {
             if span.is_empty() {
                 continue;
             }
-            let secret = &buf[span.start..span.end];
-            if rule
-                .min_entropy
-                .is_some_and(|min| shannon_entropy(secret) < min)
-                || (rule.mixed && !is_mixed(secret))
-                || is_placeholder(secret)
-                || rule
-                    .allowlist
-                    .as_ref()
-                    .is_some_and(|a| a.allows_secret(secret))
-                || has_allow_marker(buf, span.start, span.end)
-            {
-                continue;
-            }
-            out.push(Match {
-                rule: ri,
-                start: span.start,
-                end: span.end,
-                decoded: None,
-            });
+            accept(self.rules, ri, buf, span.start, span.end, out);
         }
     }
+
+    /// One anchored match attempt of rule `ri` at keyword hit `at`.
+    fn run_anchored(&mut self, ri: u32, buf: &[u8], at: usize, out: &mut Vec<Match>) {
+        let rule = self.rules.rule(ri);
+        let Ok(compiled) = rule.compiled() else {
+            return;
+        };
+        let caps =
+            self.captures[ri as usize].get_or_insert_with(|| compiled.regex.create_captures());
+        let end = at.saturating_add(compiled.window).min(buf.len());
+        let input = Input::new(buf)
+            .range(at..end)
+            .anchored(regex_automata::Anchored::Yes);
+        compiled.regex.search_captures(&input, caps);
+        if let Some(span) = caps.get_group(compiled.secret_group)
+            && !span.is_empty()
+        {
+            accept(self.rules, ri, buf, span.start, span.end, out);
+        }
+    }
+}
+
+/// Apply the filters every rule shares to a captured secret and keep it if it passes.
+fn accept(rules: &RuleSet, ri: u32, buf: &[u8], start: usize, end: usize, out: &mut Vec<Match>) {
+    let rule = rules.rule(ri);
+    let secret = &buf[start..end];
+    if rule
+        .min_entropy
+        .is_some_and(|min| shannon_entropy(secret) < min)
+        || (rule.mixed && !is_mixed(secret))
+        || is_placeholder(secret)
+        || rule
+            .allowlist
+            .as_ref()
+            .is_some_and(|a| a.allows_secret(secret))
+        || has_allow_marker(buf, start, end)
+    {
+        return;
+    }
+    out.push(Match {
+        rule: ri,
+        start,
+        end,
+        decoded: None,
+    });
 }
 
 /// Sort matches and drop duplicates and overlaps, keeping the best rule for each secret.

@@ -43,13 +43,13 @@ fn keyword_automaton(
 ) -> Result<AhoCorasick, aho_corasick::BuildError> {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
-        .match_kind(MatchKind::LeftmostLongest)
+        .match_kind(MatchKind::Standard)
         .kind(Some(kind))
         .build(patterns)
         .or_else(|_| {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
-                .match_kind(MatchKind::LeftmostLongest)
+                .match_kind(MatchKind::Standard)
                 .build(patterns)
         })
 }
@@ -136,6 +136,10 @@ pub struct Rule {
     pub regex: String,
     /// The secret must contain an ASCII letter and a digit.
     pub mixed: bool,
+    /// Every match starts at one of the rule's keywords (token rules whose keywords are their
+    /// context words): the engine tries one anchored match at each keyword hit instead of
+    /// searching a window around it.
+    pub anchored: bool,
     /// Checksum the secret carries: valid makes a finding high confidence, invalid low.
     pub checksum: Option<Checksum>,
     pub min_entropy: Option<f64>,
@@ -364,12 +368,13 @@ impl LoadedFile {
                 ),
                 None => None,
             };
-            let (regex, keywords, mixed) = match (spec.regex, spec.token) {
+            let (regex, keywords, mixed, anchored) = match (spec.regex, spec.token) {
                 (Some(regex), None) if spec.context.is_empty() => {
-                    (regex, spec.keywords, spec.mixed.unwrap_or(false))
+                    (regex, spec.keywords, spec.mixed.unwrap_or(false), false)
                 }
                 (None, Some(token)) if !spec.context.is_empty() => {
-                    let keywords = if spec.keywords.is_empty() {
+                    let anchored = spec.keywords.is_empty();
+                    let keywords = if anchored {
                         spec.context.clone()
                     } else {
                         spec.keywords
@@ -378,6 +383,7 @@ impl LoadedFile {
                         token_rule_regex(&spec.context, &token),
                         keywords,
                         spec.mixed.unwrap_or(true),
+                        anchored,
                     )
                 }
                 _ => {
@@ -400,6 +406,7 @@ impl LoadedFile {
                 keywords,
                 regex,
                 mixed,
+                anchored,
                 checksum: spec.checksum,
                 min_entropy: spec.min_entropy,
                 max_len: spec.max_len,
@@ -459,6 +466,7 @@ pub struct RuleSet {
     /// A DFA over the same patterns: slower to build, faster to run; built once a run has
     /// scanned enough bytes to repay it.
     fast_automaton: OnceLock<AhoCorasick>,
+    /// Keywords and decode labels, lowercase.
     patterns: Vec<Vec<u8>>,
     /// For each automaton pattern, the decode trigger it is, if any.
     pattern_trigger: Vec<Option<u8>>,
@@ -578,29 +586,6 @@ impl RuleSet {
                     message: format!("keyword automaton: {e}"),
                 }
             })?;
-        // The engine finds, at each position, the longest keyword starting there. A shorter
-        // keyword inside it (`sk-` inside `sk-ant-api`) must still trigger its rules, so each
-        // keyword also routes to the rules of every keyword it contains.
-        let direct = pattern_rules.clone();
-        if let Ok(inside) = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .build(&patterns)
-        {
-            for (pi, pat) in patterns.iter().enumerate() {
-                for m in inside.find_overlapping_iter(pat.as_slice()) {
-                    let qi = m.pattern().as_usize();
-                    if qi == pi {
-                        continue;
-                    }
-                    for &r in &direct[qi] {
-                        if !pattern_rules[pi].contains(&r) {
-                            pattern_rules[pi].push(r);
-                        }
-                    }
-                }
-            }
-        }
         Ok(RuleSet {
             rules,
             automaton,
@@ -635,7 +620,7 @@ impl RuleSet {
         })
     }
 
-    /// Rules listening for automaton pattern `pattern`.
+    /// Rules listening for pattern `pattern`.
     pub fn rules_for_pattern(&self, pattern: usize) -> &[u32] {
         &self.pattern_rules[pattern]
     }

@@ -6,6 +6,7 @@ mod audit;
 mod ci;
 mod history;
 mod hooks;
+mod hostile;
 mod leaks;
 mod rules;
 mod sarif_check;
