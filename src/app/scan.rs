@@ -31,7 +31,7 @@ impl Repos {
         Ok(Repos(views))
     }
 
-    fn for_path(&self, abs: &Path) -> Option<(&RepoView, String)> {
+    fn for_path(&self, abs: &Path) -> Option<(&RepoView, gix::bstr::BString)> {
         self.0
             .iter()
             .find_map(|v| v.relative(abs).map(|rel| (v, rel)))
@@ -85,10 +85,11 @@ impl<'a> Reuse<'a> {
         let Ok(rel) = path.strip_prefix(&self.root) else {
             return false;
         };
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        let Some(e) = self
-            .index
-            .entry_by_path(gix::bstr::BStr::new(rel.as_bytes()))
+        let Ok(rel) = gix::path::into_bstr(rel) else {
+            return false;
+        };
+        let rel = gix::path::to_unix_separators_on_windows(rel);
+        let Some(e) = self.index.entry_by_path(rel.as_ref())
         else {
             return false;
         };
@@ -250,19 +251,19 @@ pub(super) fn collect(
     for mut ff in collected.into_inner().unwrap_or_else(|e| e.into_inner()) {
         if let Some((view, rel)) = repos.for_path(&ff.abs) {
             let secrets: Vec<&[u8]> = ff.findings.iter().map(|f| f.matched.as_slice()).collect();
-            match view.exposures(&rel, &secrets) {
+            match view.exposures(rel.as_ref(), &secrets) {
                 Ok(exposures) => {
                     for (f, e) in ff.findings.iter_mut().zip(exposures) {
                         f.exposure = e;
                     }
                 }
                 Err(e) => errors.push(FileError {
-                    path: rel.clone(),
+                    path: gix::bstr::ByteSlice::to_str_lossy(rel.as_slice()).into_owned(),
                     error: e.to_string(),
                 }),
             }
             for f in &mut ff.findings {
-                f.repo_path = Some(rel.clone());
+                f.repo_path = Some(gix::bstr::ByteSlice::to_str_lossy(rel.as_slice()).into_owned());
             }
         }
         findings.extend(ff.findings);

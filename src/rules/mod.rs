@@ -195,12 +195,61 @@ impl Rule {
         }
         self.compiled()
             .map_err(|e| o.invalid(&self.id, format!("regex: {e}")))?;
+        if o.file != BUILTIN_NAME
+            && let Some((min, max)) = largest_counted_repetition(&self.regex)
+            && max > MAX_USER_REPETITION
+        {
+            return Err(o.invalid(
+                &self.id,
+                format!(
+                    "regex: counted repetition {{{min},{max}}} is above {MAX_USER_REPETITION}, \
+                     which the regex engine cannot search in linear time; use `+` or `{{{min},}}` \
+                     and set `max_len` to bound the match"
+                ),
+            ));
+        }
         if let Some(a) = &self.allowlist {
             a.validate()
                 .map_err(|e| o.invalid(&self.id, format!("allowlist: {e}")))?;
         }
         Ok(())
     }
+}
+
+/// Largest upper bound of a counted repetition a user rule may use. Larger bounds over a
+/// character class (`\w{1,10000}`) make the lazy DFA give up and the search fall back to
+/// time proportional to input length times the bound (minutes on a megabyte).
+const MAX_USER_REPETITION: u32 = 1000;
+
+/// The counted repetition with the largest upper bound in `regex`, as (min, max).
+fn largest_counted_repetition(regex: &str) -> Option<(u32, u32)> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(h: &Hir, best: &mut Option<(u32, u32)>) {
+        match h.kind() {
+            HirKind::Repetition(r) => {
+                if let Some(max) = r.max
+                    && best.is_none_or(|(_, m)| max > m)
+                {
+                    *best = Some((r.min, max));
+                }
+                walk(&r.sub, best);
+            }
+            HirKind::Capture(c) => walk(&c.sub, best),
+            HirKind::Concat(hs) | HirKind::Alternation(hs) => {
+                hs.iter().for_each(|h| walk(h, best));
+            }
+            _ => {}
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(regex)
+        .ok()?;
+    let mut best = None;
+    walk(&hir, &mut best);
+    best
 }
 
 /// Regex syntax used by every rule: bytes, ASCII classes, `.` matches any byte but `\n`.

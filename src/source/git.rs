@@ -5,7 +5,7 @@
 
 use crate::finding::Exposure;
 use crate::source::worktree::TrackedDirs;
-use gix::bstr::BStr;
+use gix::bstr::{BStr, BString, ByteSlice};
 use std::path::{Path, PathBuf};
 
 /// Errors reading the repository.
@@ -95,41 +95,43 @@ impl RepoView {
         &self.workdir
     }
 
-    /// `abs` relative to the working tree, with `/` separators; `None` if outside it.
-    pub fn relative(&self, abs: &Path) -> Option<String> {
+    /// `abs` relative to the working tree as a git path: the file name's bytes (which need not
+    /// be UTF-8) with `/` separators; `None` if outside the working tree.
+    pub fn relative(&self, abs: &Path) -> Option<BString> {
         let rel = abs.strip_prefix(&self.workdir).ok()?;
-        Some(rel.to_string_lossy().replace('\\', "/"))
+        let rel = gix::path::into_bstr(rel).ok()?;
+        Some(gix::path::to_unix_separators_on_windows(rel).into_owned())
     }
 
-    fn is_tracked(&self, rel: &str) -> bool {
-        self.index.entry_by_path(BStr::new(rel)).is_some()
+    fn is_tracked(&self, rel: &BStr) -> bool {
+        self.index.entry_by_path(rel).is_some()
     }
 
     /// Read a blob's bytes.
-    fn blob(repo: &gix::Repository, id: gix::ObjectId, path: &str) -> Result<Vec<u8>, GitError> {
+    fn blob(repo: &gix::Repository, id: gix::ObjectId, path: &BStr) -> Result<Vec<u8>, GitError> {
         repo.find_object(id)
             .map(|o| o.detach().data)
             .map_err(|e| GitError::Object {
                 id: id.to_string(),
-                path: path.to_string(),
+                path: path.to_str_lossy().into_owned(),
                 message: e.to_string(),
             })
     }
 
-    fn head_blob(&self, repo: &gix::Repository, rel: &str) -> Result<Option<Vec<u8>>, GitError> {
+    fn head_blob(&self, repo: &gix::Repository, rel: &BStr) -> Result<Option<Vec<u8>>, GitError> {
         let Some(tree_id) = self.head_tree else {
             return Ok(None);
         };
         let obj_err = |e: String| GitError::Object {
             id: tree_id.to_string(),
-            path: rel.to_string(),
+            path: rel.to_str_lossy().into_owned(),
             message: e,
         };
         let tree = repo
             .find_tree(tree_id)
             .map_err(|e| obj_err(e.to_string()))?;
         let entry = tree
-            .lookup_entry_by_path(rel)
+            .lookup_entry_by_path(gix::path::from_bstr(rel).map_err(|e| obj_err(e.to_string()))?)
             .map_err(|e| obj_err(e.to_string()))?;
         match entry {
             Some(e) if e.mode().is_blob() => Self::blob(repo, e.object_id(), rel).map(Some),
@@ -137,8 +139,8 @@ impl RepoView {
         }
     }
 
-    fn index_blob(&self, repo: &gix::Repository, rel: &str) -> Result<Option<Vec<u8>>, GitError> {
-        match self.index.entry_by_path(BStr::new(rel)) {
+    fn index_blob(&self, repo: &gix::Repository, rel: &BStr) -> Result<Option<Vec<u8>>, GitError> {
+        match self.index.entry_by_path(rel) {
             Some(e) if e.mode.is_submodule() => Ok(None),
             Some(e) => Self::blob(repo, e.id, rel).map(Some),
             None => Ok(None),
@@ -146,7 +148,7 @@ impl RepoView {
     }
 
     /// Is `rel` (or a directory above it) matched by a gitignore rule?
-    pub fn is_ignored(&self, rel: &str) -> Result<bool, GitError> {
+    pub fn is_ignored(&self, rel: &BStr) -> Result<bool, GitError> {
         let repo = self.repo.to_thread_local();
         let mut stack = repo
             .excludes(
@@ -155,9 +157,9 @@ impl RepoView {
                 gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
             )
             .map_err(|e| GitError::Excludes(e.to_string()))?;
-        let components: Vec<&str> = rel.split('/').collect();
+        let components: Vec<&[u8]> = rel.split(|&b| b == b'/').collect();
         for i in 1..=components.len() {
-            let prefix = components[..i].join("/");
+            let prefix = BString::from(components[..i].join(&b'/'));
             let is_file = i == components.len();
             let mode = if is_file {
                 gix::index::entry::Mode::FILE
@@ -165,7 +167,11 @@ impl RepoView {
                 gix::index::entry::Mode::DIR
             };
             let platform = stack
-                .at_path(Path::new(&prefix), Some(mode))
+                .at_path(
+                    gix::path::from_bstr(prefix.as_bstr())
+                        .map_err(|e| GitError::Excludes(e.to_string()))?,
+                    Some(mode),
+                )
                 .map_err(|e| GitError::Excludes(e.to_string()))?;
             if platform.is_excluded() {
                 return Ok(true);
@@ -175,7 +181,7 @@ impl RepoView {
     }
 
     /// The exposure of each secret found in the working-tree file `rel`.
-    pub fn exposures(&self, rel: &str, secrets: &[&[u8]]) -> Result<Vec<Exposure>, GitError> {
+    pub fn exposures(&self, rel: &BStr, secrets: &[&[u8]]) -> Result<Vec<Exposure>, GitError> {
         if !self.is_tracked(rel) {
             let e = if self.is_ignored(rel)? {
                 Exposure::Ignored
@@ -210,10 +216,10 @@ impl TrackedDirs for RepoView {
     fn has_tracked_files(&self, dir: &Path) -> bool {
         let abs = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
         match self.relative(&abs) {
-            Some(rel) if !rel.is_empty() => {
-                let prefix = format!("{rel}/");
+            Some(mut rel) if !rel.is_empty() => {
+                rel.push(b'/');
                 self.index
-                    .prefixed_entries(BStr::new(prefix.as_bytes()))
+                    .prefixed_entries(rel.as_bstr())
                     .is_some_and(|e| !e.is_empty())
             }
             _ => false,
