@@ -724,6 +724,32 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_gives_either_a_regex_or_context_and_token() {
+        let head =
+            "[[rule]]\nid = \"t\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\n";
+        for body in [
+            "keywords = [\"ab\"]\nregex = '(?P<secret>ab)'\ncontext = [\"ab\"]\ntoken = 'x'\n",
+            "context = [\"ab\"]\n",
+            "token = '[a-z]{8}'\n",
+            "",
+        ] {
+            let err = LoadedFile::parse("c.toml", &format!("{head}{body}"), true)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("give either `regex`"), "{body}: {err}");
+        }
+        let ok = LoadedFile::parse(
+            "c.toml",
+            &format!("{head}context = [\"acme\"]\ntoken = '[a-f0-9]{{32}}'\n"),
+            true,
+        )
+        .unwrap();
+        let rule = &ok.rules[0];
+        assert!(rule.anchored && rule.mixed);
+        assert_eq!(rule.keywords, ["acme"]);
+    }
+
+    #[test]
     fn missing_secret_group_is_rejected() {
         let text = "[[rule]]\nid = \"nogroup\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\nkeywords = [\"ab\"]\nregex = 'ab[0-9]+'\n";
         let err = LoadedFile::parse("c.toml", text, true)
