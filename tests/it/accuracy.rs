@@ -139,3 +139,62 @@ rotate.url = "https://acme.test/settings/keys"
         explain.stdout
     );
 }
+
+/// Generic credentials in the files and formats that carry them, with values generated here.
+#[test]
+fn credential_formats_are_found_in_their_files() {
+    let mut g = Gen::new(73);
+    let mut pw = || {
+        let mut p = g.chars(ALNUM, 14);
+        p.replace_range(0..2, "q7");
+        p
+    };
+    let repo = TestRepo::plain();
+    let (a, b, c, d, e, f, h, k) = (pw(), pw(), pw(), pw(), pw(), pw(), pw(), pw());
+    let auth = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("ci-bot:{b}"))
+    };
+    repo.write(".netrc", format!("machine api.example.net login ops password {a}\n"))
+        .write(
+            ".docker/config.json",
+            format!("{{\n  \"auths\": {{\n    \"registry.example.net\": {{\n      \"auth\": \"{auth}\"\n    }}\n  }}\n}}\n"),
+        )
+        .write(".pgpass", format!("db.internal:5432:orders:app_rw:{c}\n"))
+        .write(".git-credentials", format!("https://jdoe:{d}@git.example.net\n"))
+        .write(
+            "appsettings.config",
+            format!("Server=sql01,1433;Database=Billing;User ID=svc;Password={e};\n"),
+        )
+        .write(".env", format!("DB_PASSWORD={f}\n"))
+        .write("config.yaml", format!("smtp:\n  service_password: \"{k}\"\n"))
+        .write("settings.py", format!("DATABASE_URL = 'postgres://app:{h}@db:5432/app'\n"));
+    let run = repo.leakgate(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut got: Vec<(String, String)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        (".docker/config.json", "docker-config-auth"),
+        (".env", "dotenv-password-assignment"),
+        (".git-credentials", "git-credentials-password"),
+        (".netrc", "netrc-password"),
+        (".pgpass", "pgpass-password"),
+        ("appsettings.config", "connection-string-password"),
+        ("config.yaml", "generic-credential-assignment"),
+        ("settings.py", "database-url-password"),
+    ];
+    let got: Vec<(&str, &str)> = got.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
+    assert_eq!(got, want);
+    for v in [&a, &b, &c, &d, &e, &f, &h, &k] {
+        assert!(!run.stdout.contains(v.as_str()), "redacted");
+    }
+}
