@@ -89,8 +89,7 @@ impl<'a> Reuse<'a> {
             return false;
         };
         let rel = gix::path::to_unix_separators_on_windows(rel);
-        let Some(e) = self.index.entry_by_path(rel.as_ref())
-        else {
+        let Some(e) = self.index.entry_by_path(rel.as_ref()) else {
             return false;
         };
         let mtime = (meta.mtime(), meta.mtime_nsec() as u32);
