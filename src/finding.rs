@@ -261,23 +261,97 @@ pub fn from_matches(
     out
 }
 
+/// Longest commit summary a finding carries, in characters (the first line of a commit message
+/// can be megabytes long, and it is repeated in every finding the commit introduced).
+pub const SUMMARY_CHARS: usize = 200;
+
+/// Redacts found secrets in commit text: one automaton over all secrets, so redacting a text
+/// costs its length, not its length times the number of secrets.
+pub struct Scrubber {
+    /// The secrets (as text) and their redacted forms; empty when secrets are shown.
+    secrets: Vec<String>,
+    redacted: Vec<String>,
+    /// `None` only if the automaton could not be built: then each secret is searched in turn.
+    automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Scrubber {
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a [u8]>, show_secrets: bool) -> Self {
+        let mut texts: Vec<String> = if show_secrets {
+            Vec::new()
+        } else {
+            secrets
+                .into_iter()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .filter(|t| !t.is_empty())
+                .collect()
+        };
+        texts.sort();
+        texts.dedup();
+        let redacted = texts.iter().map(|t| redact(t.as_bytes())).collect();
+        // A contiguous NFA: a DFA over long secrets (private keys) takes tens of megabytes, and
+        // the texts searched are short.
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(&texts)
+            .ok();
+        Scrubber {
+            secrets: texts,
+            redacted,
+            automaton,
+        }
+    }
+
+    /// `text` with every secret replaced by its redacted form.
+    pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if self.secrets.is_empty() {
+            return text.into();
+        }
+        match &self.automaton {
+            Some(ac) if !ac.is_match(text) => text.into(),
+            Some(ac) => ac.replace_all(text, &self.redacted).into(),
+            None => {
+                let mut out = std::borrow::Cow::Borrowed(text);
+                for (s, r) in self.secrets.iter().zip(&self.redacted) {
+                    if out.contains(s.as_str()) {
+                        out = out.replace(s.as_str(), r).into();
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// A commit summary as findings carry it: redacted first, then cut to [`SUMMARY_CHARS`]
+    /// (cutting first could keep the start of a secret that straddles the cut).
+    pub fn summary(&self, text: &str) -> String {
+        let text = self.redact(text);
+        match text.char_indices().nth(SUMMARY_CHARS) {
+            Some((end, _)) => format!("{}…", &text[..end]),
+            None => text.into_owned(),
+        }
+    }
+}
+
 /// Replace every found secret that appears in commit text (a summary line that carries a secret
-/// found in a commit message) with its redacted form, unless secrets are to be shown.
+/// found in a commit message) with its redacted form, unless secrets are to be shown. Each
+/// distinct summary is redacted once.
 pub fn scrub_commit_text(findings: &mut [Finding], show_secrets: bool) {
     if show_secrets {
         return;
     }
-    let mut secrets: Vec<Vec<u8>> = findings.iter().map(|f| f.raw_secret.clone()).collect();
-    secrets.sort();
-    secrets.dedup();
+    let scrubber = Scrubber::new(findings.iter().map(|f| f.raw_secret.as_slice()), false);
+    let mut done: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for f in findings.iter_mut() {
         if let Some(c) = &mut f.commit {
-            for s in &secrets {
-                let text = String::from_utf8_lossy(s);
-                if !text.is_empty() && c.summary.contains(text.as_ref()) {
-                    c.summary = c.summary.replace(text.as_ref(), &redact(s));
-                }
+            if let Some(s) = done.get(&c.summary) {
+                c.summary.clone_from(s);
+                continue;
             }
+            let scrubbed = scrubber.redact(&c.summary).into_owned();
+            let original = std::mem::replace(&mut c.summary, scrubbed.clone());
+            done.insert(original, scrubbed);
         }
     }
 }
@@ -336,6 +410,28 @@ mod tests {
         assert_eq!(redact(b"sk-ant-api03-abcdefghAA"), "sk-a…AA");
         assert_eq!(redact(b"hunter22x"), "hu…");
         assert_eq!(redact(b"short"), "…");
+    }
+
+    #[test]
+    fn summaries_are_redacted_then_cut() {
+        let secret = format!("hf_{}", "k".repeat(34));
+        let subject = format!("{}{secret} and more", "x".repeat(SUMMARY_CHARS - 10));
+        let s = Scrubber::new([secret.as_bytes()], false).summary(&subject);
+        // The secret straddles the cut: it is redacted whole, never left as a prefix.
+        assert!(!s.contains("hf_kkkk"), "{s}");
+        assert!(s.contains(&redact(secret.as_bytes())), "{s}");
+        assert_eq!(s.chars().count(), SUMMARY_CHARS + 1);
+        assert!(s.ends_with('…'));
+        // Shown secrets are only cut; short summaries are kept as they are.
+        let shown = Scrubber::new([secret.as_bytes()], true).summary(&subject);
+        assert!(shown.starts_with(&subject[..SUMMARY_CHARS - 10 + 7]));
+        assert_eq!(Scrubber::new([], false).summary("fix: typo"), "fix: typo");
+        let two = Scrubber::new(
+            [b"abcdefghijklmnopqr".as_slice(), b"ijklmnopqrstuvwxyz"],
+            false,
+        );
+        assert_eq!(two.redact("key abcdefghijklmnopqr."), "key abcd…qr.");
+        assert_eq!(two.redact("key ijklmnopqrstuvwxyz"), "key ijkl…yz");
     }
 
     #[test]

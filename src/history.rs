@@ -231,7 +231,10 @@ pub fn scan(
     let collected = Mutex::new(Collected::default());
     let blob_ids: Mutex<Vec<ObjectId>> = Mutex::new(Vec::new());
     let dirs = odb::object_dirs(&repo.common_dir().join("objects"));
-    let stats = odb::enumerate(&dirs, hash, opts.threads, progress, || {
+    let limits = odb::Limits {
+        max_blob_size: opts.max_blob_size,
+    };
+    let stats = odb::enumerate(&dirs, hash, opts.threads, limits, progress, || {
         let mut scanner = Scanner::new(rules);
         let collected = &collected;
         let mut sink = IdSink {
@@ -245,11 +248,14 @@ pub fn scan(
             visit_object(&mut scanner, collected, opts, hash, kind, id, data);
         }
     });
-    let c = collected.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut c = collected.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Blobs over the size limit were not decoded: skipped as too large, but they exist.
+    c.large += stats.oversized_blobs.len() as u64;
     let known_blobs: IdSet = blob_ids
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
+        .chain(stats.oversized_blobs.iter().copied())
         .collect();
     let refs = graph::read_refs(repo, &c.tags).map_err(HistoryError::Refs)?;
     let shallow = graph::shallow_commits(repo);
@@ -265,7 +271,15 @@ pub fn scan(
         shallow: graph.shallow,
         ..HistoryScan::default()
     };
-    let attribution = Attribution::new(&graph, &refs);
+    let attribution = Attribution::new(
+        &graph,
+        &refs,
+        c.blob_hits
+            .values()
+            .chain(c.commit_msg_hits.values())
+            .chain(c.tag_msg_hits.values()),
+        &opts.finding,
+    );
     // Blobs: where each secret sits in which commits.
     let targets: IdSet = c.blob_hits.keys().copied().collect();
     let tree_repo = with_tree_cache(repo);
@@ -394,15 +408,38 @@ struct Attribution<'a> {
     refs: &'a Refs,
     /// Cache: commit -> refs that reach it.
     reaching: Mutex<IdMap<ObjectId, Vec<String>>>,
+    /// Redacts the secrets found anywhere in the scan from commit summaries.
+    scrubber: finding::Scrubber,
+    /// Cache: commit -> its summary as findings carry it, redacted and bounded once per commit
+    /// (a one-line message can be megabytes, and a commit can introduce many findings).
+    summaries: Mutex<IdMap<ObjectId, String>>,
 }
 
 impl<'a> Attribution<'a> {
-    fn new(graph: &'a Graph, refs: &'a Refs) -> Self {
+    /// `hits`: every finding the scan can report, whose secrets are redacted from summaries.
+    fn new<'h>(
+        graph: &'a Graph,
+        refs: &'a Refs,
+        hits: impl IntoIterator<Item = &'h Hits>,
+        opts: &FindingOptions,
+    ) -> Self {
+        let secrets = hits.into_iter().flatten().map(|h| h.raw_secret.as_slice());
         Attribution {
             graph,
             refs,
             reaching: Mutex::new(IdMap::default()),
+            scrubber: finding::Scrubber::new(secrets, opts.show_secrets),
+            summaries: Mutex::new(IdMap::default()),
         }
+    }
+
+    fn summary(&self, id: ObjectId) -> String {
+        if let Some(s) = lock(&self.summaries).get(&id) {
+            return s.clone();
+        }
+        let s = self.scrubber.summary(&self.graph.commits[&id].summary);
+        lock(&self.summaries).insert(id, s.clone());
+        s
     }
 
     /// Refs (excluding HEAD) from which `commit` is reachable.
@@ -441,7 +478,7 @@ impl<'a> Attribution<'a> {
             author: c.author.clone(),
             email: c.email.clone(),
             date: graph::rfc3339(c.time, c.offset),
-            summary: c.summary.clone(),
+            summary: self.summary(id),
             in_head: head_secrets.contains(&(hit.rule_id.clone(), hit.raw_secret.clone())),
             pushed,
             refs,
@@ -539,6 +576,7 @@ fn scan_range(
     let mut commits: IdMap<ObjectId, CommitMeta> = IdMap::default();
     let mut messages: IdMap<ObjectId, Vec<u8>> = IdMap::default();
     let mut missing = Vec::new();
+    let mut unreadable = Vec::new();
     let mut load = |id: ObjectId,
                     commits: &mut IdMap<ObjectId, CommitMeta>,
                     messages: Option<&mut IdMap<ObjectId, Vec<u8>>>|
@@ -546,19 +584,35 @@ fn scan_range(
         if let Some(c) = commits.get(&id) {
             return Some(c.clone());
         }
-        let obj = match repo.find_object(id) {
-            Ok(o) => o,
-            Err(_) => {
+        // An absent commit is missing (--allow-missing accepts that); one that exists but cannot
+        // be read or parsed is corrupt, and the walk cannot go past it: an error.
+        let parsed = match repo.find_object(id) {
+            // A ref to a tree or blob: no commit to walk.
+            Ok(obj) if obj.kind != Kind::Commit => return None,
+            Ok(obj) => graph::parse_commit(&obj.data, hash)
+                .map(|(meta, msg)| (meta, msg.to_vec()))
+                .ok_or_else(|| "not a well-formed commit".to_string()),
+            Err(_) if !repo.has_object(id) => {
                 missing.push(MissingObject {
                     id,
                     path: String::new(),
                 });
                 return None;
             }
+            Err(e) => Err(e.to_string()),
         };
-        let (meta, msg) = graph::parse_commit(&obj.data, hash)?;
+        let (meta, msg) = match parsed {
+            Ok(p) => p,
+            Err(error) => {
+                unreadable.push(ObjectError {
+                    path: format!("commit {id}"),
+                    error,
+                });
+                return None;
+            }
+        };
         if let Some(m) = messages {
-            m.insert(id, msg.to_vec());
+            m.insert(id, msg);
         }
         commits.insert(id, meta.clone());
         Some(meta)
@@ -653,10 +707,29 @@ fn scan_range(
     }
     out.missing = differ.missing.clone();
     out.missing.extend(missing);
+    out.errors = unreadable;
+    out.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    out.errors.dedup_by(|a, b| a.path == b.path);
+    let mut trees = std::mem::take(&mut differ.unreadable);
+    trees.sort();
+    trees.dedup_by(|a, b| a.id == b.id);
+    out.errors.extend(trees.into_iter().map(|t| ObjectError {
+        path: if t.path.is_empty() {
+            format!("tree {}", t.id)
+        } else {
+            format!("tree {} ({})", t.id, t.path)
+        },
+        error: "the tree exists but cannot be read".into(),
+    }));
     // Scan the unique introduced blobs in parallel, one thread-local repository per worker.
     let collected = Mutex::new(Collected::default());
     let sync = repo.clone().into_sync();
     let bytes = std::sync::atomic::AtomicU64::new(0);
+    // A blob the differ found absent is already recorded as missing; one that exists but cannot
+    // be read (a corrupt loose object or pack entry) is an error, never silently skipped.
+    let absent: IdSet = out.missing.iter().map(|m| m.id).collect();
+    let unread = std::sync::atomic::AtomicU64::new(0);
+    let read_errors = Mutex::new(Vec::new());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build();
@@ -665,10 +738,29 @@ fn scan_range(
         unique_blobs.par_iter().for_each_init(
             || (sync.to_thread_local(), Scanner::new(rules)),
             |(repo, scanner), id| {
-                // A blob that cannot be read was already recorded as missing by the differ.
-                if let Ok(obj) = repo.find_object(*id) {
-                    bytes.fetch_add(obj.data.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    visit_object(scanner, &collected, opts, hash, Kind::Blob, id, &obj.data);
+                // Too large to scan: skipped without reading it (its header says how big it is).
+                if repo
+                    .find_header(*id)
+                    .is_ok_and(|h| h.size() > opts.max_blob_size)
+                {
+                    lock(&collected).large += 1;
+                    return;
+                }
+                match repo.find_object(*id) {
+                    Ok(obj) => {
+                        bytes
+                            .fetch_add(obj.data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                        visit_object(scanner, &collected, opts, hash, Kind::Blob, id, &obj.data);
+                    }
+                    Err(e) => {
+                        unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if !absent.contains(id) {
+                            lock(&read_errors).push(ObjectError {
+                                path: format!("object {id}"),
+                                error: e.to_string(),
+                            });
+                        }
+                    }
                 }
             },
         )
@@ -677,6 +769,9 @@ fn scan_range(
         Ok(p) => p.install(work),
         Err(_) => work(),
     }
+    let mut read_errors = read_errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    read_errors.sort_by(|a, b| a.path.cmp(&b.path));
+    out.errors.extend(read_errors);
     let mut c = collected.into_inner().unwrap_or_else(|e| e.into_inner());
     c.blob_hits.retain(|_, v| !v.is_empty());
     let mut scanner = Scanner::new(rules);
@@ -688,7 +783,12 @@ fn scan_range(
             }
         }
     }
-    let attribution = Attribution::new(&graph, &refs);
+    let attribution = Attribution::new(
+        &graph,
+        &refs,
+        c.blob_hits.values().chain(c.commit_msg_hits.values()),
+        &opts.finding,
+    );
     let head_locator_targets: IdSet = c.blob_hits.keys().copied().collect();
     let mut head_locator = TreeLocator::new(repo, Some(&head_locator_targets));
     head_locator.check_missing = false;
@@ -707,7 +807,7 @@ fn scan_range(
     }
     out.findings = locs.into_findings(&attribution, &head_secrets);
     out.commits = order.len();
-    out.blobs_scanned = unique_blobs.len() as u64 - c.binary - c.large;
+    out.blobs_scanned = unique_blobs.len() as u64 - c.binary - c.large - unread.into_inner();
     out.objects_scanned = unique_blobs.len() as u64 + order.len() as u64;
     out.bytes_scanned = bytes.into_inner();
     out.skipped_binary = c.binary;

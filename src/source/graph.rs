@@ -331,9 +331,13 @@ pub struct TreeLocator<'r> {
     empty: Rc<Node>,
     /// While set, every blob entry read is checked to exist and unreadable trees are recorded.
     pub check_missing: bool,
-    /// While set, every blob yielded by `introduced` is checked to exist.
+    /// While set, every blob yielded by `introduced` is checked to exist, and a commit's tree (or
+    /// subtree) that cannot be read is recorded: in `missing` when absent, else in `unreadable`.
+    /// A parent's tree is not checked: read as empty, it only makes more blobs count as introduced.
     pub check_yielded: bool,
     pub missing: Vec<MissingObject>,
+    /// Trees that exist but cannot be read or parsed (corrupt), with `check_yielded`.
+    pub unreadable: Vec<MissingObject>,
     /// Every blob in the object database, when the caller enumerated them: a set lookup is far
     /// cheaper than asking the object database for each tree entry.
     pub known_blobs: Option<&'r IdSet>,
@@ -351,6 +355,7 @@ impl<'r> TreeLocator<'r> {
             check_missing: false,
             check_yielded: false,
             missing: Vec::new(),
+            unreadable: Vec::new(),
             known_blobs: None,
             buf: Vec::new(),
         }
@@ -364,6 +369,10 @@ impl<'r> TreeLocator<'r> {
     fn node(&mut self, tree: ObjectId, path: &str, depth: usize) -> Rc<Node> {
         if let Some(hit) = self.memo.get(&tree) {
             return Rc::clone(hit);
+        }
+        // git knows the empty tree without storing it: it is never missing nor unreadable.
+        if tree == ObjectId::empty_tree(self.repo.object_hash()) {
+            return Rc::clone(&self.empty);
         }
         // Parse the tree, keeping only what the node needs: subtrees, and target blobs.
         let mut subtrees: Vec<(BString, ObjectId)> = Vec::new();
@@ -402,11 +411,18 @@ impl<'r> TreeLocator<'r> {
         };
         self.buf = buf;
         if !parsed {
+            let m = MissingObject {
+                id: tree,
+                path: path.to_string(),
+            };
             if self.check_missing {
-                self.missing.push(MissingObject {
-                    id: tree,
-                    path: path.to_string(),
-                });
+                self.missing.push(m);
+            } else if self.check_yielded {
+                if self.repo.has_object(tree) {
+                    self.unreadable.push(m);
+                } else {
+                    self.missing.push(m);
+                }
             }
             return Rc::clone(&self.empty);
         }
@@ -461,10 +477,12 @@ impl<'r> TreeLocator<'r> {
     ) {
         let path = prefix.to_str_lossy().into_owned();
         let node = self.node(tree, &path, depth);
+        let check = std::mem::replace(&mut self.check_yielded, false);
         let pnodes: Vec<Rc<Node>> = parents
             .iter()
             .map(|p| self.node(*p, &path, depth))
             .collect();
+        self.check_yielded = check;
         for (name, id) in &node.blobs {
             if pnodes
                 .iter()

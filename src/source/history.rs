@@ -6,6 +6,11 @@
 //! the visitor once. Alternates (`objects/info/alternates`) are followed. Nothing is held in
 //! memory beyond what the traversal needs: the visitor sees each object's bytes and decides what
 //! to keep.
+//!
+//! Sizes in a pack or loose object are declared by the object itself, so they are checked before
+//! anything is allocated for them (see [`Limits`]): a blob over `--max-file-size` is never decoded
+//! and is reported as too large, and an entry declaring more bytes than its compressed data can
+//! inflate to is reported as corrupt instead of being allocated.
 
 use gix::ObjectId;
 use gix::objs::Kind;
@@ -32,6 +37,8 @@ pub struct EnumStats {
     pub packs: usize,
     pub loose: u64,
     pub errors: Vec<ObjectError>,
+    /// Blobs over the size limit: counted in `objects` and `blobs`, never decoded nor visited.
+    pub oversized_blobs: Vec<ObjectId>,
 }
 
 /// Live counters for progress reporting.
@@ -41,6 +48,56 @@ pub struct Progress {
     pub bytes: AtomicU64,
     /// Number of objects in all packs (loose objects are added when counted), for an ETA.
     pub total_objects: AtomicU64,
+}
+
+/// The decoding limit when `--max-file-size` is smaller: a commit must be readable to attribute
+/// findings, and a blob under `--max-file-size` may be a delta of a somewhat bigger one.
+const MIN_DECODE_LIMIT: u64 = 64 << 20;
+
+/// How much bigger than its compressed form a zlib stream can inflate: deflate's maximum ratio is
+/// 1032:1 (a 258-byte match per two bits). A pack entry or loose object declaring more is corrupt.
+const MAX_INFLATE_RATIO: u64 = 1032;
+
+/// The most bytes one byte of delta instructions can produce: a bare copy command copies 64 KiB.
+const MAX_DELTA_RATIO: u64 = 1 << 16;
+
+/// What the enumeration decodes, from the scan's `--max-file-size`.
+///
+/// A blob (or tree: the visitor ignores trees) over `max_blob_size` is not decoded unless another
+/// object is a delta against it; a blob is then counted as too large, as the blob scanner would
+/// skip it anyway. Nothing over the decoding limit, `max(max_blob_size, 64 MiB)`, is ever decoded
+/// (it is also the allocation limit handed to gix): a commit or tag over it, or an object that
+/// is a delta against one, is reported as an error.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_blob_size: u64,
+}
+
+impl Limits {
+    /// Objects of `kind` up to this size are decoded for the visitor.
+    fn of(self, kind: Kind) -> u64 {
+        match kind {
+            Kind::Blob | Kind::Tree => self.max_blob_size,
+            Kind::Commit | Kind::Tag => self.decode(),
+        }
+    }
+
+    /// No object (or delta) larger than this is decoded.
+    fn decode(self) -> u64 {
+        self.max_blob_size.max(MIN_DECODE_LIMIT)
+    }
+
+    fn alloc(self) -> usize {
+        usize::try_from(self.decode()).unwrap_or(usize::MAX)
+    }
+}
+
+/// Could a zlib stream of `compressed` bytes inflate to `declared` bytes?
+fn plausible(declared: u64, compressed: u64) -> bool {
+    declared
+        <= compressed
+            .saturating_mul(MAX_INFLATE_RATIO)
+            .saturating_add(64)
 }
 
 /// All object directories of a repository: its own and those listed in alternates, recursively.
@@ -87,11 +144,294 @@ impl<M, V> Clone for Lazy<'_, M, V> {
     }
 }
 
+/// `EntryHeader::base` of a non-delta entry.
+const ROOT: u32 = u32::MAX;
+/// `EntryHeader::base` of a delta whose base is not in the pack.
+const ABSENT: u32 = u32::MAX - 1;
+
+/// One pack entry's sizes and base, read before anything is decoded. Entries are numbered by
+/// their position in the pack (sorted by offset); one pack holds fewer than 2^32 objects. Kept
+/// small: there is one per object.
+struct EntryHeader {
+    /// Size of the object the entry decodes to (for a delta, the result's size).
+    size: u64,
+    /// Bytes the entry itself inflates to (for a delta, its instructions).
+    inflated: u64,
+    /// For a delta, the size of the base it expects.
+    base_size: u64,
+    /// For a delta, the number of its base entry; else [`ROOT`] or [`ABSENT`].
+    base: u32,
+    /// For a non-delta entry, the kind of object.
+    kind: Kind,
+    /// The entry is corrupt on its own (the reason is kept apart: it is rare).
+    corrupt: bool,
+}
+
+/// Why entries cannot be decoded, by entry number.
+type Problems = std::collections::HashMap<usize, String>;
+
+/// A git delta header size: little-endian base-128.
+fn delta_varint(d: &[u8]) -> Option<(u64, usize)> {
+    let mut size = 0u64;
+    for (i, b) in d.iter().enumerate().take(10) {
+        size |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((size, i + 1));
+        }
+    }
+    None
+}
+
+/// The base and result sizes of a delta entry, from inflating only its first 20 bytes.
+fn delta_sizes(
+    pack: &pack::data::File,
+    entry: &pack::data::Entry,
+    end: u64,
+    inflate: &mut gix::zlib::Inflate,
+) -> Result<(u64, u64), String> {
+    let input = pack
+        .entry_slice(entry.data_offset..end)
+        .ok_or("the entry lies beyond the end of the pack")?;
+    let mut buf = [0u8; 20];
+    let want = entry.decompressed_size.min(buf.len() as u64) as usize;
+    inflate.reset();
+    let (status, _, n) = inflate
+        .prefix(input, &mut buf[..want])
+        .map_err(|e| format!("cannot inflate the delta: {e}"))?;
+    if status == gix::zlib::Status::StreamEnd && n as u64 != entry.decompressed_size {
+        return Err(format!(
+            "the delta inflates to {n} bytes, not the {} it declares",
+            entry.decompressed_size
+        ));
+    }
+    let (base, used) = delta_varint(&buf[..n]).ok_or("truncated delta header")?;
+    let (result, _) = delta_varint(&buf[used..n]).ok_or("truncated delta header")?;
+    if result / MAX_DELTA_RATIO > entry.decompressed_size {
+        return Err(format!(
+            "the delta declares a {result}-byte result from {} bytes of instructions",
+            entry.decompressed_size
+        ));
+    }
+    Ok((base, result))
+}
+
+/// Read the header of entry `i` of `entries` (pack offsets and ids, sorted by offset) without
+/// allocating anything the entry declares: its declared size is checked against its compressed
+/// size, and a delta's sizes come from its first inflated bytes.
+fn read_header(
+    bundle: &pack::Bundle,
+    entries: &[(u64, ObjectId)],
+    i: usize,
+    inflate: &mut gix::zlib::Inflate,
+) -> Result<EntryHeader, (EntryHeader, String)> {
+    use pack::data::entry::Header;
+    let pack = &bundle.pack;
+    let offset = entries[i].0;
+    let end = entries.get(i + 1).map_or(pack.pack_end() as u64, |e| e.0);
+    let at = |offset: u64| {
+        entries
+            .binary_search_by_key(&offset, |e| e.0)
+            .map_or(ABSENT, |i| i as u32)
+    };
+    let mut h = EntryHeader {
+        size: 0,
+        inflated: 0,
+        base_size: 0,
+        base: ROOT,
+        kind: Kind::Blob,
+        corrupt: true,
+    };
+    let entry = match pack.entry(offset) {
+        Ok(e) => e,
+        Err(e) => return Err((h, format!("unreadable entry header: {e}"))),
+    };
+    (h.size, h.inflated) = (entry.decompressed_size, entry.decompressed_size);
+    let Some(compressed) = end.checked_sub(entry.data_offset) else {
+        let why = "the entry overlaps the next one or the end of the pack";
+        return Err((h, why.into()));
+    };
+    if !plausible(entry.decompressed_size, compressed) {
+        let why = format!(
+            "the entry declares {} bytes, more than its {compressed} compressed bytes can hold",
+            entry.decompressed_size
+        );
+        return Err((h, why));
+    }
+    match entry.header {
+        Header::Commit => h.kind = Kind::Commit,
+        Header::Tree => h.kind = Kind::Tree,
+        Header::Blob => h.kind = Kind::Blob,
+        Header::Tag => h.kind = Kind::Tag,
+        Header::OfsDelta { base_distance } => {
+            h.base = match entry.checked_base_pack_offset(base_distance) {
+                Some(base) => at(base),
+                None => return Err((h, format!("invalid delta base distance {base_distance}"))),
+            }
+        }
+        Header::RefDelta { base_id } => {
+            h.base = bundle
+                .index
+                .lookup(base_id)
+                .map_or(ABSENT, |k| at(bundle.index.pack_offset_at_index(k)));
+        }
+    }
+    if h.base != ROOT {
+        match delta_sizes(pack, &entry, end, inflate) {
+            Ok((base, result)) => (h.base_size, h.size) = (base, result),
+            Err(why) => return Err((h, why)),
+        }
+    }
+    h.corrupt = false;
+    Ok(h)
+}
+
+/// The entries of a pack sorted by offset, and their headers, read in parallel.
+fn read_headers(bundle: &pack::Bundle) -> (Vec<(u64, ObjectId)>, Vec<EntryHeader>, Problems) {
+    let mut entries: Vec<(u64, ObjectId)> = bundle
+        .index
+        .iter()
+        .map(|e| (e.pack_offset, e.oid))
+        .collect();
+    entries.sort_unstable();
+    let problems = Mutex::new(Problems::new());
+    let headers = (0..entries.len())
+        .into_par_iter()
+        .map_init(gix::zlib::Inflate::default, |inflate, i| {
+            read_header(bundle, &entries, i, inflate).unwrap_or_else(|(h, why)| {
+                lock(&problems).insert(i, why);
+                h
+            })
+        })
+        .collect();
+    let problems = problems.into_inner().unwrap_or_else(|e| e.into_inner());
+    (entries, headers, problems)
+}
+
+/// Whether an entry's delta chain can be decoded within the decoding limit.
+#[derive(Clone, Copy)]
+enum Chain {
+    Ok(Kind),
+    /// Entry `.1` (this one or one of its delta bases) is over the limit.
+    Over(Kind, u32),
+    Corrupt,
+}
+
+/// What the traversal does with one pack entry.
+#[derive(Clone, Copy)]
+enum Plan {
+    Decode,
+    /// Over the size limit for its kind (and no delta needs it): counted, not decoded.
+    TooLarge(Kind),
+    /// Within the limit for its kind, but a delta against entry `.1`, over the decoding limit.
+    Blocked(Kind, u32),
+    /// Why is in the problems.
+    Corrupt,
+}
+
+/// Decide, for every entry of a pack, whether it is decoded, skipped as too large or reported
+/// (with why in `problems`). An entry is decoded when the visitor wants it (within the limit for
+/// its kind) or when a decoded delta needs it as a base; a delta has its base's kind and, when the
+/// base cannot be decoded, its base's fate.
+fn plan(
+    entries: &[(u64, ObjectId)],
+    headers: &[EntryHeader],
+    problems: &mut Problems,
+    limits: Limits,
+) -> Vec<Plan> {
+    let base_of = |i: usize| (headers[i].base < ABSENT).then_some(headers[i].base as usize);
+    let decide = |i: usize, chains: &[Option<Chain>], problems: &mut Problems| -> Chain {
+        let h = &headers[i];
+        let over = |kind: Kind| {
+            if h.size.max(h.inflated) > limits.decode() {
+                Chain::Over(kind, i as u32)
+            } else {
+                Chain::Ok(kind)
+            }
+        };
+        let why = match (h.corrupt, h.base) {
+            (true, _) => return Chain::Corrupt,
+            (false, ROOT) => return over(h.kind),
+            (false, ABSENT) => "its delta base is not in this pack".to_string(),
+            (false, b) => {
+                let (b, base) = (b as usize, &headers[b as usize]);
+                match chains[b] {
+                    None => "its delta chain is a loop".to_string(),
+                    Some(Chain::Corrupt) => format!("its delta base {} is corrupt", entries[b].1),
+                    Some(_) if h.base_size != base.size => format!(
+                        "its delta expects a {}-byte base, but {} is {} bytes",
+                        h.base_size, entries[b].1, base.size
+                    ),
+                    Some(Chain::Over(kind, j)) => return Chain::Over(kind, j),
+                    Some(Chain::Ok(kind)) => return over(kind),
+                }
+            }
+        };
+        problems.insert(i, why);
+        Chain::Corrupt
+    };
+    let mut chains: Vec<Option<Chain>> = vec![None; headers.len()];
+    let mut on_chain = vec![false; headers.len()];
+    let mut stack = Vec::new();
+    for start in 0..headers.len() {
+        // Follow the delta chain down to a decided entry or a root, then decide bottom-up (a
+        // loop leaves its first entry undecided when it is decided again: a corrupt chain).
+        let mut i = start;
+        while chains[i].is_none() && !on_chain[i] {
+            on_chain[i] = true;
+            stack.push(i);
+            match base_of(i) {
+                Some(b) => i = b,
+                None => break,
+            }
+        }
+        while let Some(k) = stack.pop() {
+            on_chain[k] = false;
+            chains[k] = Some(decide(k, &chains, problems));
+        }
+    }
+    // Decode what the visitor wants, and the delta bases that needs.
+    let mut decode = vec![false; headers.len()];
+    for (i, c) in chains.iter().enumerate() {
+        if matches!(c, Some(Chain::Ok(kind)) if headers[i].size <= limits.of(*kind)) {
+            let mut j = Some(i);
+            while let Some(k) = j.filter(|&k| !decode[k]) {
+                decode[k] = true;
+                j = base_of(k);
+            }
+        }
+    }
+    chains
+        .into_iter()
+        .zip(decode)
+        .enumerate()
+        .map(|(i, (c, d))| match c.unwrap_or(Chain::Corrupt) {
+            _ if d => Plan::Decode,
+            Chain::Ok(kind) => Plan::TooLarge(kind),
+            Chain::Over(kind, j) if j as usize == i || headers[i].size > limits.of(kind) => {
+                Plan::TooLarge(kind)
+            }
+            Chain::Over(kind, j) => Plan::Blocked(kind, j),
+            Chain::Corrupt => Plan::Corrupt,
+        })
+        .collect()
+}
+
+/// Run `f` on `pool` when there is one.
+fn install<R: Send>(pool: Option<&rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    }
+}
+
 /// Visit every object in the databases under `dirs`. `make_visitor` is called once per worker.
+/// Objects over `limits` are not decoded: blobs are listed in `oversized_blobs`, commits and
+/// tags are errors (a scan that cannot read them is incomplete), trees are only counted.
 pub fn enumerate<M, V>(
     dirs: &[PathBuf],
     hash: gix::hash::Kind,
     threads: usize,
+    limits: Limits,
     progress: &Progress,
     make_visitor: M,
 ) -> EnumStats
@@ -121,7 +461,14 @@ where
                 }),
             }
         }
-        loose_stores.push(gix::odb::loose::Store::at(dir.clone(), hash));
+        let opts = gix::odb::loose::Options {
+            alloc_limit_bytes: Some(limits.alloc()),
+            ..Default::default()
+        };
+        loose_stores.push((
+            dir,
+            gix::odb::loose::Store::at_opts(dir.clone(), hash, opts),
+        ));
     }
     stats.packs = bundles.len();
     let total: u64 = bundles
@@ -129,6 +476,10 @@ where
         .map(|b| u64::from(b.index.num_objects()))
         .sum();
     progress.total_objects.store(total, Ordering::Relaxed);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .ok();
 
     let blobs = AtomicU64::new(0);
     let blob_bytes = AtomicU64::new(0);
@@ -142,50 +493,143 @@ where
             blob_bytes.fetch_add(len as u64, Ordering::Relaxed);
         }
     };
+    let oversized = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    // An object over the limit for its kind, not decoded: a blob is counted and listed, a tree
+    // counted, a commit or tag (never over the limit unless over the decoding limit) an error.
+    let too_large = |kind: Kind, id: ObjectId, size: u64, place: &str| match kind {
+        Kind::Blob | Kind::Tree => {
+            if kind == Kind::Blob {
+                lock(&oversized).push(id);
+            }
+            count(kind, 0);
+        }
+        Kind::Commit | Kind::Tag => {
+            progress.objects.fetch_add(1, Ordering::Relaxed);
+            lock(&errors).push(ObjectError {
+                path: place.to_string(),
+                error: format!(
+                    "{kind} {id} is {size} bytes, over the {}-byte decoding limit; not scanned \
+                     (raise --max-file-size)",
+                    limits.decode()
+                ),
+            });
+        }
+    };
 
     let interrupt = AtomicBool::new(false);
+    // Per pack, the objects that cannot be decoded are named up to this many, then counted.
+    const NAMED: usize = 20;
     for (i, bundle) in bundles.iter().enumerate() {
         let earlier = &bundles[..i];
+        let elsewhere = |id: &gix::oid| earlier.iter().any(|b| b.index.lookup(id).is_some());
+        let pack_path = bundle.pack.path().display().to_string();
+        // Entry headers first: nothing the pack declares is allocated before it is checked.
+        let (entries, headers, mut why) = install(pool.as_ref(), || read_headers(bundle));
+        let plans = plan(&entries, &headers, &mut why, limits);
+        let mut decode = Vec::with_capacity(entries.len());
+        let mut problems = Vec::new();
+        for (i, (&(offset, oid), p)) in entries.iter().zip(plans).enumerate() {
+            let problem = match p {
+                // Decoded even when an earlier pack has it: it may be a delta base here.
+                Plan::Decode => {
+                    decode.push((offset, oid));
+                    continue;
+                }
+                _ if elsewhere(&oid) => continue,
+                Plan::TooLarge(kind) => {
+                    too_large(kind, oid, headers[i].size, &pack_path);
+                    continue;
+                }
+                Plan::Blocked(Kind::Tree, _) => {
+                    count(Kind::Tree, 0);
+                    continue;
+                }
+                Plan::Blocked(kind, j) => {
+                    let (base, b) = (entries[j as usize].1, &headers[j as usize]);
+                    format!(
+                        "{kind} {oid} at offset {offset} not scanned: it is a delta against \
+                         {base}, which is {} bytes, over the {}-byte decoding limit (raise \
+                         --max-file-size)",
+                        b.size.max(b.inflated),
+                        limits.decode()
+                    )
+                }
+                Plan::Corrupt => format!(
+                    "corrupt object {oid} at offset {offset}: {}",
+                    why.remove(&i).unwrap_or_default()
+                ),
+            };
+            progress.objects.fetch_add(1, Ordering::Relaxed);
+            problems.push(problem);
+        }
+        drop((entries, headers, why));
+        if problems.len() > NAMED {
+            let more = problems.len() - NAMED;
+            problems.truncate(NAMED);
+            problems.push(format!("and {more} more objects that cannot be decoded"));
+        }
+        lock(&errors).extend(problems.into_iter().map(|error| ObjectError {
+            path: pack_path.clone(),
+            error,
+        }));
         let mut lazy = Lazy {
             make: &make_visitor,
             visitor: None,
         };
         let count = &count;
-        let processor = move |kind: Kind,
-                              data: &[u8],
-                              entry: &pack::index::Entry,
-                              _: &dyn gix::progress::Progress|
+        let inspect = move |&mut (_, oid): &mut (u64, ObjectId),
+                            _: &dyn gix::progress::Progress,
+                            ctx: pack::cache::delta::traverse::Context<'_>|
               -> Result<(), gix::Error> {
-            if earlier.iter().any(|b| b.index.lookup(entry.oid).is_some()) {
+            let Some(kind) = ctx.entry.header.as_kind() else {
+                return Ok(());
+            };
+            if elsewhere(&oid) {
                 return Ok(());
             }
-            count(kind, data.len());
-            (lazy.get())(kind, &entry.oid, data);
+            count(kind, ctx.decompressed.len());
+            (lazy.get())(kind, &oid, ctx.decompressed);
             Ok(())
         };
-        let result = bundle.index.traverse_with_index(
-            &bundle.pack,
-            processor,
+        let index = &bundle.index;
+        let result = pack::cache::delta::Tree::from_offsets_in_pack(
+            bundle.pack.path(),
+            decode.into_iter(),
+            &|&(offset, _)| offset,
+            &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
             &mut gix::progress::Discard,
             &interrupt,
-            pack::index::traverse::with_index::Options {
-                thread_limit: Some(threads),
-                check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                alloc_limit_bytes: None,
-            },
-        );
+            hash,
+        )
+        .and_then(|tree| {
+            tree.traverse(
+                |range, pack: &pack::data::File| pack.entry_slice(range),
+                &bundle.pack,
+                bundle.pack.pack_end() as u64,
+                inspect,
+                pack::cache::delta::traverse::Options {
+                    object_progress: Box::new(gix::progress::Discard),
+                    size_progress: &mut gix::progress::Discard,
+                    thread_limit: Some(threads),
+                    should_interrupt: &interrupt,
+                    object_hash: hash,
+                    // Every entry was checked against the limits: this only backs that up.
+                    alloc_limit_bytes: Some(limits.alloc()),
+                },
+            )
+        });
         if let Err(e) = result {
-            stats.errors.push(ObjectError {
-                path: bundle.pack.path().display().to_string(),
+            lock(&errors).push(ObjectError {
+                path: pack_path,
                 error: e.to_string(),
             });
         }
     }
 
     // Loose objects not also in a pack.
-    let errors = Mutex::new(Vec::new());
     let mut loose_count = 0u64;
-    for store in &loose_stores {
+    for (dir, store) in &loose_stores {
         let ids: Vec<ObjectId> = store
             .iter()
             .filter_map(Result::ok)
@@ -195,8 +639,7 @@ where
         progress
             .total_objects
             .fetch_add(ids.len() as u64, Ordering::Relaxed);
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
-        let run = || {
+        install(pool.as_ref(), || {
             ids.par_iter().for_each_init(
                 || (make_visitor(), Vec::new()),
                 |(visit, buf), id| match store.try_find(id, buf) {
@@ -205,27 +648,139 @@ where
                         visit(obj.kind, id, obj.data);
                     }
                     Ok(None) => {}
-                    Err(e) => errors
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(ObjectError {
-                            path: format!("loose object {id}"),
-                            error: e.to_string(),
-                        }),
+                    Err(e) => {
+                        let place = format!("loose object {id}");
+                        // Over the decoding limit: too large if the file could hold that much.
+                        let hex = id.to_hex().to_string();
+                        let file_len = std::fs::metadata(dir.join(&hex[..2]).join(&hex[2..]))
+                            .map_or(0, |m| m.len());
+                        match store.try_header(id) {
+                            Ok(Some((size, kind)))
+                                if size > limits.decode() && plausible(size, file_len) =>
+                            {
+                                too_large(kind, id.to_owned(), size, &place);
+                            }
+                            _ => lock(&errors).push(ObjectError {
+                                path: place,
+                                error: e.to_string(),
+                            }),
+                        }
+                    }
                 },
             )
-        };
-        match pool {
-            Ok(pool) => pool.install(run),
-            Err(_) => run(),
-        }
+        });
     }
     stats.loose = loose_count;
     stats
         .errors
         .extend(errors.into_inner().unwrap_or_else(|e| e.into_inner()));
+    stats.oversized_blobs = oversized.into_inner().unwrap_or_else(|e| e.into_inner());
     stats.objects = objects.into_inner();
     stats.blobs = blobs.into_inner();
     stats.blob_bytes = blob_bytes.into_inner();
     stats
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(kind: Kind, size: u64) -> EntryHeader {
+        EntryHeader {
+            size,
+            inflated: size,
+            base_size: 0,
+            base: ROOT,
+            kind,
+            corrupt: false,
+        }
+    }
+
+    fn delta(base: u32, base_size: u64, size: u64) -> EntryHeader {
+        EntryHeader {
+            size,
+            inflated: 10,
+            base_size,
+            base,
+            kind: Kind::Blob,
+            corrupt: false,
+        }
+    }
+
+    #[test]
+    fn delta_header_sizes() {
+        assert_eq!(delta_varint(&[0x05]), Some((5, 1)));
+        assert_eq!(delta_varint(&[0x80 | 0x10, 0x01, 0xff]), Some((0x90, 2)));
+        assert_eq!(delta_varint(&[0x80]), None);
+        assert_eq!(delta_varint(&[0xff; 12]), None);
+    }
+
+    #[test]
+    fn plans_follow_delta_chains() {
+        let limits = Limits { max_blob_size: 100 };
+        let d = limits.decode();
+        let entries: Vec<(u64, ObjectId)> = (0..12u8)
+            .map(|i| {
+                (
+                    u64::from(i) * 100 + 12,
+                    ObjectId::from_bytes_or_panic(&[i; 20]),
+                )
+            })
+            .collect();
+        let headers = vec![
+            root(Kind::Blob, 50),     // 0: decoded
+            root(Kind::Blob, 500),    // 1: too large, but a base of 2
+            delta(1, 500, 60),        // 2: under the limit: decoded, with its base
+            root(Kind::Blob, 500),    // 3: too large, no delta needs it
+            delta(3, 500, 400),       // 4: too large too
+            root(Kind::Blob, d + 1),  // 5: over the decoding limit
+            delta(5, d + 1, 60),      // 6: blocked by 5
+            delta(0, 49, 60),         // 7: expects a base of the wrong size
+            delta(ABSENT, 10, 10),    // 8: base not in the pack
+            delta(10, 10, 10),        // 9: a loop with 10
+            delta(9, 10, 10),         // 10
+            root(Kind::Commit, 1000), // 11: commits are decoded up to the decoding limit
+        ];
+        let mut problems = Problems::new();
+        let plans = plan(&entries, &headers, &mut problems, limits);
+        let got: Vec<String> = plans
+            .iter()
+            .map(|p| match p {
+                Plan::Decode => "decode".to_string(),
+                Plan::TooLarge(k) => format!("large {k}"),
+                Plan::Blocked(k, j) => format!("blocked {k} by {j}"),
+                Plan::Corrupt => "corrupt".to_string(),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "decode",
+                "decode",
+                "decode",
+                "large blob",
+                "large blob",
+                "large blob",
+                "blocked blob by 5",
+                "corrupt",
+                "corrupt",
+                "corrupt",
+                "corrupt",
+                "decode",
+            ]
+        );
+        assert!(
+            problems[&7].contains("expects a 49-byte base"),
+            "{problems:?}"
+        );
+        assert!(problems[&8].contains("not in this pack"));
+        assert!(
+            problems.values().any(|p| p.contains("loop")),
+            "{problems:?}"
+        );
+    }
 }

@@ -880,29 +880,105 @@ fn pack_with_declared_size(repo: &TestRepo, declared: u64) {
     std::fs::write(dir.join(format!("{name}.idx")), idx).unwrap();
 }
 
-/// Known bug: pack traversal runs with `alloc_limit_bytes: None` (src/source/history.rs), and
-/// gix zero-fills an entry's *declared* size before inflating it. A 60-byte pack declaring a
-/// 1 GiB blob makes `history` allocate and touch 1 GiB (2 GiB: 2.1 GB RSS; 8 GiB: 7+ GB and more
-/// than a minute), then report "1.0 GiB scanned, 1 skipped (too large)" and exit 0: the size
-/// mismatch is not an error either.
+/// Pack traversal used to run with `alloc_limit_bytes: None`, and gix zero-fills an entry's
+/// *declared* size before inflating it: a 60-byte pack declaring a 1 GiB blob made `history`
+/// allocate and touch 1 GiB (2 GiB: 2.1 GB RSS; 8 GiB: 7+ GB and more than a minute), then report
+/// "1.0 GiB scanned, 1 skipped (too large)" and exit 0. Entry sizes are now checked against the
+/// entry's compressed size before anything is allocated: such an entry is a corrupt object, named
+/// in the output, and the scan is incomplete.
 #[test]
-#[ignore = "known bug: a pack entry's declared size is allocated unchecked (60 bytes -> 1 GiB RSS)"]
 fn pack_entry_declaring_a_huge_size_is_bounded() {
     let repo = TestRepo::new();
-    pack_with_declared_size(&repo, 1 << 30);
-    let run = measure(
-        "60-byte pack declaring a 1 GiB blob: history",
-        lg(repo.path(), &["history", ".", "--format", "json"]),
-        SLOW,
-    );
-    assert_eq!(run.code, 2, "a corrupt pack is an incomplete scan");
+    for (declared, case) in [
+        (1 << 30, "60-byte pack declaring a 1 GiB blob: history"),
+        (1 << 36, "60-byte pack declaring a 64 GiB blob: history"),
+    ] {
+        pack_with_declared_size(&repo, declared);
+        let run = measure(
+            case,
+            lg(repo.path(), &["history", ".", "--format", "json"]),
+            SLOW,
+        );
+        assert_eq!(run.code, 2, "a corrupt pack is an incomplete scan");
+        assert_eq!(run.json()["summary"]["incomplete"], true);
+        assert!(run.stdout.contains(&"3b".repeat(20)), "{}", run.stdout);
+    }
 }
 
-/// Known bug: range modes (`history --range/--since`, `ci`, the pre-push hook) check that each
-/// introduced blob *exists* (`has_object`), then skip any blob that fails to *read*, so a corrupt
-/// loose object in the range is neither scanned nor reported, and the gate passes (exit 0).
+/// A packed blob over `--max-file-size` is skipped as too large without being decoded (it is not
+/// an error), and a blob under the limit stored as a delta against it is still scanned.
 #[test]
-#[ignore = "known bug: an unreadable blob in a ci/--range scan is skipped silently (exit 0)"]
+fn large_packed_blob_is_skipped_and_its_delta_still_scanned() {
+    let repo = TestRepo::new();
+    let rows: String = (0..40_000u64)
+        .map(|i| format!("row {i} {}\n", i * 7919 % 10_007))
+        .collect();
+    repo.write("data.csv", &rows).commit_all("data");
+    let secret = Gen::new(823).huggingface();
+    repo.write(
+        "data.csv",
+        format!("{}HF_TOKEN={secret}\n", &rows[..rows.len() / 3]),
+    )
+    .commit_all("trim it");
+    repo.git(&["gc", "-q"]);
+    let small = repo.rev("HEAD:data.csv");
+    let pack = std::fs::read_dir(repo.join(".git/objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .expect("an index");
+    let verify = repo.git(&["verify-pack", "-v", pack.to_str().unwrap()]);
+    let line = verify.lines().find(|l| l.starts_with(&small)).unwrap();
+    assert_eq!(line.split_whitespace().count(), 7, "not a delta: {line}");
+
+    let run = measure(
+        "packed blob over the limit, delta under it",
+        lg(
+            repo.path(),
+            &[
+                "history",
+                ".",
+                "--max-file-size",
+                "300K",
+                "--format",
+                "json",
+            ],
+        ),
+        QUICK,
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let json = run.json();
+    assert_eq!(json["summary"]["incomplete"], false, "{}", json["summary"]);
+    assert_eq!(json["summary"]["skipped_by_reason"]["too_large"], 1);
+    assert_eq!(json["findings"][0]["path"], "data.csv");
+    assert_eq!(json["findings"][0]["blob"], small.as_str());
+
+    let run = measure(
+        "packed blob and its delta over the limit",
+        lg(
+            repo.path(),
+            &[
+                "history",
+                ".",
+                "--max-file-size",
+                "100K",
+                "--format",
+                "json",
+            ],
+        ),
+        QUICK,
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let s = &run.json()["summary"];
+    assert_eq!(s["incomplete"], false, "{s}");
+    assert_eq!(s["skipped_by_reason"]["too_large"], 2, "{s}");
+}
+
+/// Range modes (`history --range/--since`, `ci`, the pre-push hook) do not enumerate the object
+/// database: they read the commits, trees and blobs of the range. One that exists but cannot be
+/// read (here a corrupt loose object) is an error, even with `--allow-missing`; an absent one is a
+/// missing object, which `--allow-missing` accepts. (It used to be skipped silently: exit 0.)
+#[test]
 fn corrupt_object_in_a_ci_range_fails_closed() {
     let repo = TestRepo::new();
     repo.write("a.txt", "a\n").commit_all("base");
@@ -931,6 +1007,64 @@ fn corrupt_object_in_a_ci_range_fails_closed() {
         );
         assert_eq!(run.code, 2, "{:?}: {}", args, run.stdout);
         assert!(run.stdout.contains(&blob));
+    }
+    // Absent rather than corrupt: a missing object, accepted by --allow-missing.
+    std::fs::remove_file(&p).unwrap();
+    let run = measure(
+        "absent blob in range, --allow-missing: ci",
+        lg(
+            repo.path(),
+            &[
+                "ci",
+                "--base",
+                "HEAD~1",
+                "--head",
+                "HEAD",
+                "--allow-missing",
+                "--format",
+                "json",
+            ],
+        ),
+        QUICK,
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.json()["summary"]["missing_objects"][0]["id"],
+        blob.as_str()
+    );
+
+    // A corrupt tree or commit in the range is an error too: it hides everything below it.
+    let repo = TestRepo::new();
+    repo.write("a.txt", "a\n").commit_all("base");
+    repo.write("d/b.txt", "b\n").commit_all("middle");
+    repo.write("c.txt", "c\n").commit_all("head");
+    let base = repo.rev("HEAD~2");
+    let range = format!("{base}..HEAD");
+    for rev in ["HEAD~1:d", "HEAD~1"] {
+        let id = repo.rev(rev);
+        let p = object_path(&repo, &id);
+        let good = std::fs::read(&p).unwrap();
+        chmod(&p, 0o644);
+        std::fs::write(&p, b"this is not a zlib stream").unwrap();
+        let run = measure(
+            &format!("corrupt {rev} in range: history"),
+            lg(
+                repo.path(),
+                &[
+                    "history",
+                    ".",
+                    "--range",
+                    &range,
+                    "--allow-missing",
+                    "--format",
+                    "json",
+                ],
+            ),
+            QUICK,
+        );
+        assert_eq!(run.code, 2, "{rev}: {}", run.stdout);
+        assert!(run.stdout.contains(&id), "{rev}: {}", run.stdout);
+        std::fs::write(&p, good).unwrap();
     }
 }
 
@@ -1134,13 +1268,12 @@ fn ten_megabyte_commit_message_with_a_secret() {
     assert_eq!(json["findings"][0]["line"], msg_line as u64);
 }
 
-/// Known bug: a commit's summary (its whole first line, however long) is copied into every
-/// finding the commit introduced, and `scrub_commit_text` searches each summary for every found
-/// secret. A 10 MB one-line subject on a commit that adds 100 keys made `history` use ~1.1 GB and
-/// ~40 s (debug build) and print ~1 GB. Summaries should be cut to a bounded length (after the
-/// secrets in them are redacted).
+/// A commit's summary (its whole first line, however long) used to be copied into every finding
+/// the commit introduced, and `scrub_commit_text` searched each summary for every found secret: a
+/// 10 MB one-line subject on a commit that adds 100 keys made `history` use ~1.1 GB and ~40 s
+/// (debug build) and print ~1 GB. Summaries are now redacted once per commit, then cut to 200
+/// characters; a key in the subject that straddles the cut is still found, and never shown.
 #[test]
-#[ignore = "known bug: a huge one-line commit subject is copied into every finding"]
 fn huge_commit_subject_is_bounded_per_finding() {
     let repo = TestRepo::new();
     let mut g = Gen::new(822);
@@ -1150,10 +1283,14 @@ fn huge_commit_subject_is_bounded_per_finding() {
             format!("HF_TOKEN={}\n", g.huggingface()),
         );
     }
+    // The key spans characters 196 to 232 of the subject: across the 200-character cut.
+    let subject_key = g.huggingface();
     let msg_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
         msg_file.path(),
-        "lorem ipsum dolor sit amet ".repeat(400_000) + "\n",
+        format!("{} HF_TOKEN={subject_key} ", "x".repeat(185))
+            + &"lorem ipsum dolor sit amet ".repeat(400_000)
+            + "\n",
     )
     .unwrap();
     repo.git(&["add", "-A"]);
@@ -1164,6 +1301,29 @@ fn huge_commit_subject_is_bounded_per_finding() {
         SLOW,
     );
     assert_eq!(run.code, 1);
+    let run = measure(
+        "10 MB one-line subject, 100 keys: json",
+        lg(repo.path(), &["history", ".", "--format", "json"]),
+        SLOW,
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.len() < 1 << 20, "{} bytes", run.stdout.len());
+    let json = run.json();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 101);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["source"] == "commit-message" && f["line"] == 1)
+    );
+    for f in findings {
+        let summary = f["commit"]["summary"].as_str().unwrap();
+        assert_eq!(summary.chars().count(), 201, "{summary}");
+        assert!(summary.starts_with("xxxxx") && summary.ends_with('…'));
+        assert!(summary.contains("HF_TOKEN=hf_"), "{summary}");
+        assert!(!summary.contains(&subject_key[..8]), "{summary}");
+    }
+    assert!(!run.stdout.contains(&subject_key));
 }
 
 /// A config file with one rule per regex, all triggered by the keyword `aa`.
