@@ -23,7 +23,12 @@ pub fn load_rules(args: &ConfigArgs, root: Option<&Path>) -> Result<RuleSet, Rul
     for c in &args.configs {
         files.push(LoadedFile::load(c)?);
     }
-    RuleSet::build(files)
+    for f in &files {
+        crate::debug!("rule file {}: {} rules", f.name, f.rules.len());
+    }
+    let set = RuleSet::build(files)?;
+    crate::debug!("{} rules in effect", set.rules().len());
+    Ok(set)
 }
 
 /// The baseline to apply: `--baseline FILE` (which must exist), else the repository's

@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod history;
+pub mod log;
 pub mod progress;
 pub mod report;
 pub mod rules;

@@ -1,4 +1,4 @@
-//! Progress on stderr, only when stderr is a terminal: objects scanned, MB/s and an ETA,
+//! Progress on stderr, when stderr is a terminal (or `LEAKGATE_PROGRESS=always`): objects scanned, MB/s and an ETA,
 //! redrawn in place a few times a second. Never prints anything from a scanned object.
 
 use crate::source::history::Progress;
@@ -17,7 +17,9 @@ impl ProgressLine {
     /// Start drawing `progress` if stderr is a terminal and `enabled`.
     pub fn start(progress: Arc<Progress>, label: &'static str, enabled: bool) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        if !enabled || !std::io::stderr().is_terminal() {
+        // `LEAKGATE_PROGRESS=always` draws it even when stderr is not a terminal (CI logs, tests).
+        let forced = std::env::var("LEAKGATE_PROGRESS").is_ok_and(|v| v == "always");
+        if !enabled || !(forced || std::io::stderr().is_terminal()) {
             return ProgressLine { stop, handle: None };
         }
         let flag = Arc::clone(&stop);

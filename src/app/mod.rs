@@ -49,6 +49,20 @@ impl Outcome {
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
+    let start = std::time::Instant::now();
+    let outcome = dispatch(cli);
+    crate::debug!(
+        "finished in {:.3} s: {}",
+        start.elapsed().as_secs_f64(),
+        match &outcome {
+            Ok(o) => format!("exit {}", o.exit_code()),
+            Err(_) => "error".to_string(),
+        }
+    );
+    outcome
+}
+
+fn dispatch(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::History(args) => history::run(args),
@@ -84,6 +98,25 @@ pub(crate) fn finalize(mut report: Report, c: Completion<'_>) -> Result<Report> 
         report.summary.baseline = Some(summary);
     }
     report.finish();
+    let s = &report.summary;
+    crate::debug!(
+        "{}: {} files, {} bytes, {} skipped {:?}, {} objects, {} commits, {} findings, {} errors",
+        c.command,
+        s.files_scanned,
+        s.bytes_scanned,
+        s.skipped,
+        s.skipped_by_reason,
+        s.objects_scanned.unwrap_or(0),
+        s.commits.unwrap_or(0),
+        s.findings,
+        s.errors
+    );
+    for e in &s.error_details {
+        crate::debug!("unreadable: {}: {}", e.path, e.error);
+    }
+    for f in &report.findings {
+        crate::debug!("finding: rule {} in {} line {}", f.rule_id, f.path, f.line);
+    }
     Ok(report)
 }
 

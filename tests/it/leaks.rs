@@ -1,5 +1,5 @@
-//! Secrets never leak: every command and output format, with progress on and errors forced,
-//! shows a secret only redacted unless `--show-secrets`.
+//! Secrets never leak: every command and output format, with debug logging and the progress line
+//! on and errors forced, shows a secret only redacted unless `--show-secrets`.
 
 use crate::support::{Gen, TestRepo};
 
@@ -38,8 +38,19 @@ fn no_output_format_of_any_command_prints_a_secret() {
     runs.push(vec!["audit", ".", "--format", "html"]);
     runs.push(vec!["scan", ".", "--baseline", "bad-baseline.json"]);
     runs.push(vec!["history", ".", "--since", "no-such-rev"]);
+    let mut debug_lines = 0;
     for args in &runs {
-        let run = repo.leakgate(args);
+        // Debug logging and the progress line on, as in a CI log.
+        let run = crate::support::Run::new(
+            crate::support::leakgate()
+                .args(args)
+                .current_dir(repo.path())
+                .env("LEAKGATE_LOG", "debug")
+                .env("LEAKGATE_PROGRESS", "always")
+                .output()
+                .expect("leakgate runs"),
+        );
+        debug_lines += run.stderr.matches("leakgate: debug:").count();
         assert!(run.code == 1 || run.code == 2, "{args:?}: {}", run.stderr);
         for secret in [&a, &b, &c] {
             assert!(
@@ -48,6 +59,7 @@ fn no_output_format_of_any_command_prints_a_secret() {
             );
         }
     }
+    assert!(debug_lines > runs.len() * 3, "debug logging was on");
     // Written files: the report and the baseline hold no secret; both are private or hashed.
     assert_eq!(
         repo.leakgate(&["scan", ".", "--format", "sarif", "--output", "r.sarif"])

@@ -116,7 +116,10 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
 /// The leakgate binary under test, with a clean environment.
 pub fn leakgate() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_leakgate"));
-    c.env_remove("NO_COLOR").env_remove("GIT_DIR");
+    c.env_remove("NO_COLOR")
+        .env_remove("GIT_DIR")
+        .env_remove("LEAKGATE_LOG")
+        .env_remove("LEAKGATE_PROGRESS");
     c
 }
 
