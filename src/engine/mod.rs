@@ -379,8 +379,8 @@ keywords = ["cd-9"]
 regex = '''(?P<secret>cd-9[0-9]{5}x)'''
 "#;
         let s = set(rules);
-        // "ab-cd-" is the longest keyword at 0; "ab-" (a prefix) and "cd-9" (starting inside it)
-        // must still route to their rules.
+        // "ab-cd-" matches at 0; "ab-" (a prefix of it) and "cd-9" (starting inside it) must
+        // still route to their rules.
         let m = Scanner::new(&s).scan(b"ab-123456 ab-cd-912345x");
         let ids: Vec<&str> = m.iter().map(|m| s.rule(m.rule).id.as_str()).collect();
         assert_eq!(ids, ["short", "long"]);

@@ -35,8 +35,8 @@ pub const BUILTIN_NAME: &str = "patterns.toml (built-in)";
 /// Bytes after which a run switches to the DFA keyword automaton.
 pub const DFA_THRESHOLD: u64 = 4 << 20;
 
-/// One automaton over all keywords: ASCII case-insensitive, leftmost-longest (the engine resumes
-/// one byte after each hit's start, so every keyword occurrence is seen).
+/// One automaton over all keywords: ASCII case-insensitive, standard match semantics so the engine
+/// can report every occurrence, overlapping ones included, in one pass.
 fn keyword_automaton(
     patterns: &[Vec<u8>],
     kind: AhoCorasickKind,
