@@ -219,10 +219,7 @@ pub fn from_matches(
     let mut out = Vec::with_capacity(matches.len());
     for m in matches {
         let rule: &Rule = rules.rule(m.rule);
-        let raw = match &m.decoded {
-            Some((secret, _)) => secret.clone(),
-            None => buf[m.start..m.end].to_vec(),
-        };
+        let raw = m.secret(buf).to_vec();
         let confidence = crate::engine::confidence(rules, m, &raw);
         if confidence < opts.min_confidence {
             continue;

@@ -32,6 +32,16 @@ pub struct Match {
     pub decoded: Option<(Vec<u8>, &'static str)>,
 }
 
+impl Match {
+    /// The secret's bytes: the decoded secret for an encoded match, else its span in `buf`.
+    pub fn secret<'a>(&'a self, buf: &'a [u8]) -> &'a [u8] {
+        match &self.decoded {
+            Some((secret, _)) => secret,
+            None => &buf[self.start..self.end],
+        }
+    }
+}
+
 /// Per-thread scanner: holds reusable buffers and capture slots, borrows the shared [`RuleSet`].
 pub struct Scanner<'r> {
     rules: &'r RuleSet,

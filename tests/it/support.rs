@@ -205,17 +205,11 @@ impl Gen {
 /// A GitHub-style token (`ghp_` + 30 random + 6 base62 CRC32 digits); `valid = false` breaks
 /// the checksum.
 pub fn github_token(random: &str, valid: bool) -> String {
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut n = u64::from(crc32fast::hash(random.as_bytes()));
     if !valid {
         n = (n + 1) % 62u64.pow(6);
     }
-    let mut check = [b'0'; 6];
-    for slot in check.iter_mut().rev() {
-        *slot = BASE62[(n % 62) as usize];
-        n /= 62;
-    }
-    format!("{}_{random}{}", "ghp", String::from_utf8_lossy(&check))
+    format!("{}_{random}{}", "ghp", leakgate::rules::base62(n, 6))
 }
 
 /// Findings' `field` values, in order.
