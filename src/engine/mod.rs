@@ -150,8 +150,10 @@ impl<'r> Scanner<'r> {
             {
                 self.triggers.push((t, m.start(), m.end()));
             }
-            for &ri in rules.rules_for_pattern(pi) {
-                if self.only.is_some_and(|o| o != ri) {
+            let after_alnum = m.start() > 0 && buf[m.start() - 1].is_ascii_alphanumeric();
+            for kr in rules.rules_for_pattern(pi) {
+                let ri = kr.rule;
+                if self.only.is_some_and(|o| o != ri) || (kr.word_start && after_alnum) {
                     continue;
                 }
                 let rule = rules.rule(ri);
@@ -341,6 +343,25 @@ min_entropy = 3.0
         // but `\b` must still see that the token is glued to a word.
         let text = format!("{}{}", "a".repeat(2000), token());
         assert!(Scanner::new(&s).scan(text.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn a_provider_name_counts_only_at_the_start_of_a_word() {
+        let s = set(
+            "[[rule]]\nid = \"b\"\nprovider = \"Box\"\ndescription = \"d\"\nseverity = \"low\"\nnames = [\"box\"]\ncontext = [\"box.com\"]\ntoken = '[a-f0-9]{12}'\n",
+        );
+        let found = |t: &str| !Scanner::new(&s).scan(t.as_bytes()).is_empty();
+        for hit in [
+            "BOX_API_KEY=1a2b3c4d5e6f",
+            "MY_BOX_TOKEN: 1a2b3c4d5e6f",
+            "box SECRET 1a2b3c4d5e6f",
+            "https://api.box.com/x?k=1a2b3c4d5e6f",
+        ] {
+            assert!(found(hit), "{hit}");
+        }
+        for miss in ["INBOX_KEY=1a2b3c4d5e6f", "sandbox_token 1a2b3c4d5e6f", "box = 1a2b3c4d5e6f"] {
+            assert!(!found(miss), "{miss}");
+        }
     }
 
     #[test]

@@ -136,6 +136,9 @@ pub struct Rule {
     pub regex: String,
     /// The secret must contain an ASCII letter and a digit.
     pub mixed: bool,
+    /// Keywords that are provider names (token rules): a hit counts only at the start of a word,
+    /// i.e. not right after a letter or digit (`nimble` in `NIMBLE_KEY`, not in `unimbled`).
+    pub names: Vec<String>,
     /// Every match starts at one of the rule's keywords (token rules whose keywords are their
     /// context words): the engine tries one anchored match at each keyword hit instead of
     /// searching a window around it.
@@ -297,13 +300,26 @@ fn compile_regex(src: &str, max_len: Option<usize>) -> Result<CompiledRegex, Str
 /// Most bytes allowed between a token rule's context word and its secret (same line).
 const CONTEXT_GAP: usize = 40;
 
+/// Words that may stand between a provider name and its credential noun (`acme_api_key`).
+const NAME_QUALIFIER: &str = "(?:api|app|client|access|auth|account|acct|service|secret|private|personal|bot|user|admin|server|master|dev|prod|live|test)";
+
+/// The credential nouns that make a provider name context (`acme_key`, `acmeToken`).
+const CREDENTIAL_NOUN: &str =
+    "(?:key|secret|token|access|private|pat|password|passwd|pass|pwd|auth|credentials?|creds?)";
+
 /// The regex of a token rule: a context word, at most [`CONTEXT_GAP`] bytes of the same line
 /// (the rest of a variable name, `=`, `:`, quotes, a header name...), a separator (space, quote,
 /// `=`, `:`, `,`, `(`, `>`, `[`, `{`, `|`, `/` or `-`), the token, and
 /// a byte that cannot continue a token. The context words are case-insensitive; the token
 /// keeps the case rules of its own shape.
-fn token_rule_regex(context: &[String], token: &str) -> String {
-    let words: Vec<String> = context.iter().map(|w| regex_syntax::escape(w)).collect();
+fn token_rule_regex(context: &[String], names: &[String], token: &str) -> String {
+    let mut words: Vec<String> = context.iter().map(|w| regex_syntax::escape(w)).collect();
+    words.extend(names.iter().map(|n| {
+        format!(
+            "{}[\\s_.-]{{0,2}}(?:{NAME_QUALIFIER}[\\s_.-]{{0,2}}){{0,2}}{CREDENTIAL_NOUN}",
+            regex_syntax::escape(n)
+        )
+    }));
     format!(
         r#"(?i:{})[^\n]{{0,{CONTEXT_GAP}}}?[\s"'`:=,(>\[{{|/-](?P<secret>{token})(?:[^A-Za-z0-9_\-]|$)"#,
         words.join("|")
@@ -417,19 +433,32 @@ impl LoadedFile {
                 ),
                 None => None,
             };
+            // A name that is also a context word counts anywhere, as context words do.
+            let names: Vec<String> = spec
+                .names
+                .iter()
+                .filter(|n| !spec.context.iter().any(|c| c.eq_ignore_ascii_case(n)))
+                .cloned()
+                .collect();
+            if !names.is_empty() && !spec.keywords.is_empty() {
+                return Err(origin.invalid(
+                    &spec.id,
+                    "`names` need the default keywords (leave `keywords` out)",
+                ));
+            }
             let (regex, keywords, mixed, anchored) = match (spec.regex, spec.token) {
-                (Some(regex), None) if spec.context.is_empty() => {
+                (Some(regex), None) if spec.context.is_empty() && spec.names.is_empty() => {
                     (regex, spec.keywords, spec.mixed.unwrap_or(false), false)
                 }
-                (None, Some(token)) if !spec.context.is_empty() => {
+                (None, Some(token)) if !spec.context.is_empty() || !spec.names.is_empty() => {
                     let anchored = spec.keywords.is_empty();
                     let keywords = if anchored {
-                        spec.context.clone()
+                        spec.context.iter().chain(&spec.names).cloned().collect()
                     } else {
                         spec.keywords
                     };
                     (
-                        token_rule_regex(&spec.context, &token),
+                        token_rule_regex(&spec.context, &spec.names, &token),
                         keywords,
                         spec.mixed.unwrap_or(true),
                         anchored,
@@ -438,7 +467,7 @@ impl LoadedFile {
                 _ => {
                     return Err(origin.invalid(
                         &spec.id,
-                        "give either `regex` or both `context` and `token`",
+                        "give either `regex` or `token` with `context` or `names`",
                     ));
                 }
             };
@@ -453,6 +482,7 @@ impl LoadedFile {
                 severity: spec.severity,
                 confidence: spec.confidence,
                 keywords,
+                names,
                 regex,
                 mixed,
                 anchored,
@@ -506,6 +536,14 @@ impl LoadedFile {
     }
 }
 
+/// A rule listening for a keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeywordRule {
+    pub rule: u32,
+    /// The keyword is one of the rule's `names`: it counts only at the start of a word.
+    pub word_start: bool,
+}
+
 /// All active rules with the keyword automaton that routes keyword hits to rules.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -521,7 +559,7 @@ pub struct RuleSet {
     pattern_trigger: Vec<Option<u8>>,
     bytes_seen: AtomicU64,
     /// For each automaton pattern, the rules that listed it as a keyword.
-    pattern_rules: Vec<Vec<u32>>,
+    pattern_rules: Vec<Vec<KeywordRule>>,
     /// Config-level allowlists, in load order.
     pub allowlists: Vec<Allowlist>,
     /// Files the rule set was built from.
@@ -586,17 +624,21 @@ impl RuleSet {
     ) -> Result<Self, RuleError> {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut by_pattern: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
+        let mut pattern_rules: Vec<Vec<KeywordRule>> = Vec::new();
         for (ri, rule) in rules.iter().enumerate() {
             for kw in &rule.keywords {
+                let entry = KeywordRule {
+                    rule: ri as u32,
+                    word_start: rule.names.contains(kw),
+                };
                 let key = kw.to_ascii_lowercase().into_bytes();
                 let pi = *by_pattern.entry(key.clone()).or_insert_with(|| {
                     patterns.push(key);
                     pattern_rules.push(Vec::new());
                     patterns.len() - 1
                 });
-                if !pattern_rules[pi].contains(&(ri as u32)) {
-                    pattern_rules[pi].push(ri as u32);
+                if !pattern_rules[pi].contains(&entry) {
+                    pattern_rules[pi].push(entry);
                 }
             }
         }
@@ -670,7 +712,7 @@ impl RuleSet {
     }
 
     /// Rules listening for pattern `pattern`.
-    pub fn rules_for_pattern(&self, pattern: usize) -> &[u32] {
+    pub fn rules_for_pattern(&self, pattern: usize) -> &[KeywordRule] {
         &self.pattern_rules[pattern]
     }
 
@@ -747,6 +789,32 @@ mod tests {
         let rule = &ok.rules[0];
         assert!(rule.anchored && rule.mixed);
         assert_eq!(rule.keywords, ["acme"]);
+    }
+
+    #[test]
+    fn a_name_is_context_only_before_a_credential_noun() {
+        let text = "[[rule]]\nid = \"t\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\nnames = [\"box\"]\ntoken = '[a-f0-9]{8}'\n";
+        let file = LoadedFile::parse("c.toml", text, true).unwrap();
+        let rule = &file.rules[0];
+        assert_eq!(rule.keywords, ["box"]);
+        let re = &rule.compiled().unwrap().regex;
+        for hit in [
+            "BOX_API_KEY=1a2b3c4d",
+            "box SECRET 1a2b3c4d",
+            "boxToken: '1a2b3c4d'",
+            "box.client.secret = 1a2b3c4d",
+            "box access key: 1a2b3c4d",
+        ] {
+            assert!(re.is_match(hit.as_bytes()), "{hit}");
+        }
+        for miss in [
+            "box = 1a2b3c4d",
+            "Box::new(1a2b3c4d)",
+            "box_size 1a2b3c4d",
+            "boxes: 1a2b3c4d",
+        ] {
+            assert!(!re.is_match(miss.as_bytes()), "{miss}");
+        }
     }
 
     #[test]

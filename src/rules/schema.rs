@@ -34,6 +34,10 @@ pub struct RuleSpec {
     /// Token rule: words (case-insensitive) that must precede the secret on its line.
     #[serde(default)]
     pub context: Vec<String>,
+    /// Token rule: the provider's names. A name counts as context only when a credential noun
+    /// follows it (`nimble_api_key`, `nimbleSecret`, `NIMBLE TOKEN`), so common words can be names.
+    #[serde(default)]
+    pub names: Vec<String>,
     /// Token rule: the shape of the secret itself (a regex without a `secret` group).
     pub token: Option<String>,
     /// The secret must contain at least one ASCII letter and one digit (default: true for
