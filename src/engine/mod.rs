@@ -9,12 +9,14 @@
 
 mod decode;
 mod filters;
+mod keywords;
 
 pub use decode::{
     HEX as HEX_TRIGGER, PERCENT as PERCENT_TRIGGER, PERCENT_ESCAPES, TRIGGERS as DECODE_TRIGGERS,
 };
 
 pub use filters::{has_allow_marker, is_mixed, is_placeholder, shannon_entropy};
+pub use keywords::Keywords;
 
 use crate::rules::{Confidence, RuleSet};
 use regex_automata::Input;
@@ -141,35 +143,40 @@ impl<'r> Scanner<'r> {
         self.starts.clear();
         self.triggers.clear();
         let rules = self.rules;
-        let ac = rules.automaton(buf.len());
+        let (only, windows, starts, triggers) = (
+            self.only,
+            &mut self.windows,
+            &mut self.starts,
+            &mut self.triggers,
+        );
         // Every keyword occurrence, overlapping ones included, in one pass.
-        for m in ac.find_overlapping_iter(buf) {
-            let pi = m.pattern().as_usize();
+        rules.keywords().for_each(buf, |pi, start, end| {
             if let Some(t) = rules.trigger_for_pattern(pi)
-                && self.only.is_none()
+                && only.is_none()
             {
-                self.triggers.push((t, m.start(), m.end()));
+                triggers.push((t, start, end));
             }
-            let after_alnum = m.start() > 0 && buf[m.start() - 1].is_ascii_alphanumeric();
+            let after_alnum = start > 0 && buf[start - 1].is_ascii_alphanumeric();
             for kr in rules.rules_for_pattern(pi) {
                 let ri = kr.rule;
-                if self.only.is_some_and(|o| o != ri) || (kr.word_start && after_alnum) {
+                if only.is_some_and(|o| o != ri) || (kr.word_start && after_alnum) {
                     continue;
                 }
                 let rule = rules.rule(ri);
                 if rule.anchored {
-                    self.starts.push((ri, m.start()));
+                    starts.push((ri, start));
                     continue;
                 }
                 let window = match rule.compiled() {
                     Ok(c) => c.window,
                     Err(_) => continue,
                 };
-                let ws = m.start().saturating_sub(window);
-                let we = m.end().saturating_add(window).min(buf.len());
-                self.windows.push((ri, ws, we));
+                let ws = start.saturating_sub(window);
+                let we = end.saturating_add(window).min(buf.len());
+                windows.push((ri, ws, we));
             }
-        }
+        });
+        triggers.sort_unstable_by_key(|&(_, s, e)| (s, e));
         self.windows.sort_unstable();
         self.starts.sort_unstable();
     }
@@ -359,7 +366,11 @@ min_entropy = 3.0
         ] {
             assert!(found(hit), "{hit}");
         }
-        for miss in ["INBOX_KEY=1a2b3c4d5e6f", "sandbox_token 1a2b3c4d5e6f", "box = 1a2b3c4d5e6f"] {
+        for miss in [
+            "INBOX_KEY=1a2b3c4d5e6f",
+            "sandbox_token 1a2b3c4d5e6f",
+            "box = 1a2b3c4d5e6f",
+        ] {
             assert!(!found(miss), "{miss}");
         }
     }

@@ -12,12 +12,11 @@ pub use allowlist::{Allowlist, AllowlistSpec};
 pub use checksum::{Checksum, base62};
 pub use schema::{Confidence, ConfigFile, RuleSpec, Severity};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use crate::engine::Keywords;
 use regex_automata::meta;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The built-in rule file (`patterns.toml`), converted to JSON by `build.rs`.
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/patterns.json"));
@@ -31,28 +30,6 @@ struct BuiltinEntry {
 }
 /// Name used for the built-in rule file in error messages.
 pub const BUILTIN_NAME: &str = "patterns.toml (built-in)";
-
-/// Bytes after which a run switches to the DFA keyword automaton.
-pub const DFA_THRESHOLD: u64 = 4 << 20;
-
-/// One automaton over all keywords: ASCII case-insensitive, standard match semantics so the engine
-/// can report every occurrence, overlapping ones included, in one pass.
-fn keyword_automaton(
-    patterns: &[Vec<u8>],
-    kind: AhoCorasickKind,
-) -> Result<AhoCorasick, aho_corasick::BuildError> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(kind))
-        .build(patterns)
-        .or_else(|_| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(patterns)
-        })
-}
 
 /// Window used on each side of a keyword hit when a rule's regex has no maximum match length.
 pub const DEFAULT_WINDOW: usize = 512;
@@ -440,12 +417,6 @@ impl LoadedFile {
                 .filter(|n| !spec.context.iter().any(|c| c.eq_ignore_ascii_case(n)))
                 .cloned()
                 .collect();
-            if !names.is_empty() && !spec.keywords.is_empty() {
-                return Err(origin.invalid(
-                    &spec.id,
-                    "`names` need the default keywords (leave `keywords` out)",
-                ));
-            }
             let (regex, keywords, mixed, anchored) = match (spec.regex, spec.token) {
                 (Some(regex), None) if spec.context.is_empty() && spec.names.is_empty() => {
                     (regex, spec.keywords, spec.mixed.unwrap_or(false), false)
@@ -548,16 +519,10 @@ pub struct KeywordRule {
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    /// Quick to build, for small jobs (a pre-commit run over one file).
-    automaton: AhoCorasick,
-    /// A DFA over the same patterns: slower to build, faster to run; built once a run has
-    /// scanned enough bytes to repay it.
-    fast_automaton: OnceLock<AhoCorasick>,
-    /// Keywords and decode labels, lowercase.
-    patterns: Vec<Vec<u8>>,
+    /// The automaton over keywords and decode labels (lowercase).
+    keywords: Keywords,
     /// For each automaton pattern, the decode trigger it is, if any.
     pattern_trigger: Vec<Option<u8>>,
-    bytes_seen: AtomicU64,
     /// For each automaton pattern, the rules that listed it as a keyword.
     pattern_rules: Vec<Vec<KeywordRule>>,
     /// Config-level allowlists, in load order.
@@ -668,22 +633,16 @@ impl RuleSet {
             });
             pattern_trigger[pi].get_or_insert(trigger);
         }
-        let automaton =
-            keyword_automaton(&patterns, AhoCorasickKind::ContiguousNFA).map_err(|e| {
-                RuleError::Parse {
-                    file: sources.join(", "),
-                    line: 1,
-                    column: 1,
-                    message: format!("keyword automaton: {e}"),
-                }
-            })?;
+        let keywords = Keywords::new(patterns).map_err(|e| RuleError::Parse {
+            file: sources.join(", "),
+            line: 1,
+            column: 1,
+            message: format!("keyword automaton: {e}"),
+        })?;
         Ok(RuleSet {
             rules,
-            automaton,
-            fast_automaton: OnceLock::new(),
+            keywords,
             pattern_trigger,
-            patterns,
-            bytes_seen: AtomicU64::new(0),
             pattern_rules,
             allowlists,
             sources,
@@ -698,17 +657,9 @@ impl RuleSet {
         &self.rules[index as usize]
     }
 
-    /// The keyword automaton to search `len` more bytes with: the quick-to-build one for small
-    /// jobs, the DFA once the run has scanned more than [`DFA_THRESHOLD`] bytes.
-    pub fn automaton(&self, len: usize) -> &AhoCorasick {
-        let seen = self.bytes_seen.fetch_add(len as u64, Ordering::Relaxed);
-        if seen + len as u64 <= DFA_THRESHOLD {
-            return &self.automaton;
-        }
-        self.fast_automaton.get_or_init(|| {
-            keyword_automaton(&self.patterns, AhoCorasickKind::DFA)
-                .unwrap_or_else(|_| self.automaton.clone())
-        })
+    /// The keyword automaton.
+    pub fn keywords(&self) -> &Keywords {
+        &self.keywords
     }
 
     /// Rules listening for pattern `pattern`.
