@@ -39,6 +39,13 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "replaceme",
     "redacted",
     "dummy",
+    // The word "password" in leetspeak: documentation's and tests' stock password.
+    "p4ssw0rd",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@55w0rd",
+    "pa55w0rd",
+    "pa55word",
     "****",
     "....",
     "\u{2026}",
@@ -105,6 +112,7 @@ mod tests {
         assert!(is_placeholder(b"sk-aaaaaaaaaaaaaaaaaaaaaa"));
         assert!(is_placeholder(b"${OPENAI_API_KEY}"));
         assert!(is_placeholder(b"<your-key>"));
+        assert!(is_placeholder(b"P4ssw0rd!"));
         assert!(!is_placeholder(b"sk-proj-4fGh8Jk2Lm9Np3Qr"));
     }
 

@@ -231,13 +231,25 @@ impl<'r> Scanner<'r> {
     }
 }
 
+/// The entropy a secret of `len` bytes must reach for a rule asking `min` bits per byte. A
+/// string of n bytes has at most log2(n) bits per byte (all bytes distinct), so a fixed
+/// threshold would demand that short secrets never repeat a character: 3.0 bits rules out
+/// every 8-character value with one repeat. Secrets of 8 to 31 bytes instead need 80% of their
+/// maximum when that is less; shorter ones keep the rule's threshold.
+fn entropy_needed(min: f64, len: usize) -> f64 {
+    if len < 8 {
+        return min;
+    }
+    min.min(0.8 * (len as f64).log2())
+}
+
 /// Apply the filters every rule shares to a captured secret and keep it if it passes.
 fn accept(rules: &RuleSet, ri: u32, buf: &[u8], start: usize, end: usize, out: &mut Vec<Match>) {
     let rule = rules.rule(ri);
     let secret = &buf[start..end];
     if rule
         .min_entropy
-        .is_some_and(|min| shannon_entropy(secret) < min)
+        .is_some_and(|min| shannon_entropy(secret) < entropy_needed(min, secret.len()))
         || (rule.mixed && !is_mixed(secret))
         || is_placeholder(secret)
         || rule
@@ -350,6 +362,16 @@ min_entropy = 3.0
         // but `\b` must still see that the token is glued to a word.
         let text = format!("{}{}", "a".repeat(2000), token());
         assert!(Scanner::new(&s).scan(text.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn short_secrets_need_entropy_relative_to_their_length() {
+        // 8 bytes with one repeat: 2.75 bits, below a 3.0 threshold but above 80% of log2(8).
+        assert!(shannon_entropy(b"rp7!vq2r") >= entropy_needed(3.0, 8));
+        assert!(shannon_entropy(b"aaaabbbb") < entropy_needed(3.0, 8));
+        // Below 8 bytes the rule's threshold stands; long secrets keep it too.
+        assert_eq!(entropy_needed(2.0, 5), 2.0);
+        assert_eq!(entropy_needed(3.5, 40), 3.5);
     }
 
     #[test]
