@@ -15,6 +15,9 @@ pub enum Checksum {
     /// Grafana service-account tokens: `glsa_` + 32 base62 characters + `_` + the CRC32 of
     /// everything before that last `_`, as 8 hex digits of its little-endian bytes.
     HexCrc32Suffix,
+    /// Bech32 strings (BIP 173), e.g. age secret keys `AGE-SECRET-KEY-1...`: a human-readable
+    /// part, the separator `1`, data characters and a 6-character BCH checksum over both.
+    Bech32,
 }
 
 impl Checksum {
@@ -43,8 +46,80 @@ impl Checksum {
                         .and_then(|s| u32::from_str_radix(s, 16).ok())
                         == Some(crc32fast::hash(head).swap_bytes())
             }
+            Checksum::Bech32 => bech32_valid(secret),
         }
     }
+}
+
+const BECH32_CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mual7";
+
+fn bech32_polymod(values: impl Iterator<Item = u8>) -> u32 {
+    const GEN: [u32; 5] = [
+        0x3b6a_57b2,
+        0x2650_8e6d,
+        0x1ea1_19fa,
+        0x3d42_33dd,
+        0x2a14_62b3,
+    ];
+    values.fold(1u32, |chk, v| {
+        let top = chk >> 25;
+        let mut chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(v);
+        for (i, g) in GEN.iter().enumerate() {
+            if (top >> i) & 1 == 1 {
+                chk ^= g;
+            }
+        }
+        chk
+    })
+}
+
+/// The values a human-readable part contributes to the checksum.
+fn bech32_hrp_values(hrp: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    hrp.iter()
+        .map(|b| b >> 5)
+        .chain(std::iter::once(0))
+        .chain(hrp.iter().map(|b| b & 31))
+}
+
+fn bech32_valid(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    // Bech32 is all upper or all lower case, never mixed.
+    if lower != secret && secret.to_ascii_uppercase() != secret {
+        return false;
+    }
+    let Some(sep) = lower.iter().rposition(|&b| b == b'1') else {
+        return false;
+    };
+    let (hrp, data) = (&lower[..sep], &lower[sep + 1..]);
+    if hrp.is_empty() || data.len() < 6 {
+        return false;
+    }
+    let Some(values) = data
+        .iter()
+        .map(|b| BECH32_CHARSET.iter().position(|c| c == b).map(|p| p as u8))
+        .collect::<Option<Vec<u8>>>()
+    else {
+        return false;
+    };
+    bech32_polymod(bech32_hrp_values(hrp).chain(values)) == 1
+}
+
+/// A valid bech32 string of `hrp` and the 5-bit `data` values (for building test keys).
+pub fn bech32(hrp: &str, data: &[u8]) -> String {
+    let hrp = hrp.to_ascii_lowercase();
+    let poly = bech32_polymod(
+        bech32_hrp_values(hrp.as_bytes())
+            .chain(data.iter().map(|d| d & 31))
+            .chain([0u8; 6]),
+    ) ^ 1;
+    let check = (0..6).map(|i| ((poly >> (5 * (5 - i))) & 31) as u8);
+    let body: String = data
+        .iter()
+        .map(|d| d & 31)
+        .chain(check)
+        .map(|v| BECH32_CHARSET[v as usize] as char)
+        .collect();
+    format!("{hrp}1{body}")
 }
 
 fn base62_value(digits: &[u8]) -> Option<u64> {
@@ -73,6 +148,26 @@ pub fn base62(mut n: u64, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bech32_round_trips_and_rejects_changes() {
+        let key = bech32(
+            "age-secret-key-",
+            &(0..52).map(|i| (i * 7 + 3) % 32).collect::<Vec<u8>>(),
+        )
+        .to_ascii_uppercase();
+        assert!(key.starts_with("AGE-SECRET-KEY-1"));
+        assert_eq!(key.len(), 74);
+        assert!(Checksum::Bech32.verify(key.as_bytes()));
+        assert!(Checksum::Bech32.verify(key.to_ascii_lowercase().as_bytes()));
+        // One changed character, mixed case, or a character outside the alphabet: invalid.
+        let mut changed = key.clone().into_bytes();
+        changed[30] = if changed[30] == b'Q' { b'P' } else { b'Q' };
+        assert!(!Checksum::Bech32.verify(&changed));
+        let mixed = format!("{}{}", &key[..40], key[40..].to_ascii_lowercase());
+        assert!(!Checksum::Bech32.verify(mixed.as_bytes()));
+        assert!(!Checksum::Bech32.verify(b"AGE-SECRET-KEY-1BIO"));
+    }
 
     fn github_token(prefix: &str, random: &str) -> String {
         let check = base62(u64::from(crc32fast::hash(random.as_bytes())), 6);

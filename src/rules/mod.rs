@@ -9,7 +9,7 @@ mod checksum;
 mod schema;
 
 pub use allowlist::{Allowlist, AllowlistSpec};
-pub use checksum::{Checksum, base62};
+pub use checksum::{Checksum, base62, bech32};
 pub use schema::{Confidence, ConfigFile, RuleSpec, Severity};
 
 use crate::engine::Keywords;
