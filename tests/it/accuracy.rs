@@ -41,6 +41,61 @@ fn checksums_set_confidence_and_invalid_tokens_need_min_confidence_low() {
     assert_eq!(repo.leakgate(&["scan", "."]).code, 0);
 }
 
+/// A file past the DFA threshold is searched as four interleaved streams (src/engine/keywords.rs):
+/// keywords that straddle the boundaries between the streams' parts must still be found.
+#[test]
+fn keywords_across_the_interleaved_streams_boundaries_are_found() {
+    let mut g = Gen::new(72);
+    let len = 6 << 20;
+    let mut text = b"let x = compute(1, 2);\n".repeat(len / 23 + 1);
+    text.truncate(len);
+    let part = len / 4;
+    let mut tokens = Vec::new();
+    // "ghp_" starts 2 bytes before each boundary, and once at the start and the very end.
+    for at in [0, part - 2, 2 * part - 1, 3 * part - 3, len - 60] {
+        let token = github_token(&mut g, true);
+        let line = format!("\nT={token}\n");
+        let start = at.saturating_sub(3).min(len - line.len());
+        text[start..start + line.len()].copy_from_slice(line.as_bytes());
+        tokens.push(token);
+    }
+    let repo = TestRepo::plain();
+    repo.write("big.rs", String::from_utf8(text).unwrap());
+    let f = repo.leakgate(&["scan", ".", "--format", "json"]).findings();
+    assert_eq!(f.len(), tokens.len(), "{f:?}");
+}
+
+#[test]
+fn age_secret_keys_need_a_valid_bech32_checksum() {
+    let mut g = Gen::new(71);
+    let charset = b"qpzry9x8gf2tvdw0s3jn54khce6mual7";
+    let data: Vec<u8> = g
+        .chars(charset, 52)
+        .bytes()
+        .map(|c| charset.iter().position(|&x| x == c).unwrap() as u8)
+        .collect();
+    let good = leakgate::rules::bech32("age-secret-key-", &data).to_ascii_uppercase();
+    // Change one data character: the checksum no longer verifies.
+    let mut bad = good.clone().into_bytes();
+    bad[20] = if bad[20] == b'Q' { b'P' } else { b'Q' };
+    let bad = String::from_utf8(bad).unwrap();
+    let repo = TestRepo::plain();
+    repo.write("keys.txt", format!("# created: 2026-11-26\n{good}\n"))
+        .write("old.txt", format!("SOPS_AGE_KEY={bad}\n"));
+    let f = repo.leakgate(&["scan", ".", "--format", "json"]).findings();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (
+            f[0]["path"].as_str(),
+            f[0]["rule_id"].as_str(),
+            f[0]["confidence"].as_str()
+        ),
+        (Some("keys.txt"), Some("age-secret-key"), Some("high"))
+    );
+    let low = repo.leakgate(&["scan", ".", "--format", "json", "--min-confidence", "low"]);
+    assert_eq!(low.findings().len(), 2);
+}
+
 #[test]
 fn hex_and_percent_encoded_secrets_are_found_with_their_encoding() {
     let mut g = Gen::new(71);
