@@ -153,7 +153,9 @@ mod tests {
     fn bech32_round_trips_and_rejects_changes() {
         let key = bech32(
             "age-secret-key-",
-            &(0..52).map(|i| (i * 7 + 3) % 32).collect::<Vec<u8>>(),
+            &(0..52u32)
+                .map(|i| ((i * 7 + 3) % 32) as u8)
+                .collect::<Vec<u8>>(),
         )
         .to_ascii_uppercase();
         assert!(key.starts_with("AGE-SECRET-KEY-1"));
