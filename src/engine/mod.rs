@@ -234,8 +234,9 @@ impl<'r> Scanner<'r> {
 /// The entropy a secret of `len` bytes must reach for a rule asking `min` bits per byte. A
 /// string of n bytes has at most log2(n) bits per byte (all bytes distinct), so a fixed
 /// threshold would demand that short secrets never repeat a character: 3.0 bits rules out
-/// every 8-character value with one repeat. Secrets of 8 to 31 bytes instead need 80% of their
-/// maximum when that is less; shorter ones keep the rule's threshold.
+/// every 8-character value with one repeat. A secret of 8 bytes or more needs only 80% of its
+/// maximum when that is below the rule's threshold (for thresholds up to 4 bits: secrets under
+/// 32 bytes); shorter secrets keep the rule's threshold.
 fn entropy_needed(min: f64, len: usize) -> f64 {
     if len < 8 {
         return min;
