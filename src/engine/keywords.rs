@@ -82,7 +82,7 @@ impl Keywords {
             Some(dfa) if buf.len() >= STREAMS * MIN_STREAM.max(4 * self.max_len) => {
                 interleaved(dfa, self.max_len, buf, &mut f);
             }
-            Some(dfa) => walk(dfa, buf, 0, buf.len(), &mut f),
+            Some(dfa) => walk(dfa, buf, &mut f),
             None => {
                 for m in self.nfa.find_overlapping_iter(buf) {
                     f(m.pattern().as_usize(), m.start(), m.end());
@@ -111,17 +111,39 @@ fn report(dfa: &DFA, sid: StateID, end: usize, f: &mut impl FnMut(usize, usize, 
     }
 }
 
-/// One DFA walk over `buf[from..to]`, reporting matches that end in `from+1..=to` (a match may
-/// start before `from` only if the walk began earlier; callers start it `max_len - 1` early).
-fn walk(dfa: &DFA, buf: &[u8], from: usize, to: usize, f: &mut impl FnMut(usize, usize, usize)) {
-    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
-        return;
-    };
-    for (p, &b) in buf.iter().enumerate().take(to).skip(from) {
-        sid = dfa.next_state(Anchored::No, sid, b);
-        if dfa.is_special(sid) && dfa.is_match(sid) {
-            report(dfa, sid, p + 1, f);
-        }
+/// One DFA step on byte `b` at position `end - 1`, reporting the matches that end there.
+#[inline(always)]
+fn step(
+    dfa: &DFA,
+    sid: StateID,
+    b: u8,
+    end: usize,
+    f: &mut impl FnMut(usize, usize, usize),
+) -> StateID {
+    let next = dfa.next_state(Anchored::No, sid, b);
+    if dfa.is_special(next) && dfa.is_match(next) {
+        report(dfa, next, end, f);
+    }
+    next
+}
+
+/// One DFA walk over all of `buf`.
+fn walk(dfa: &DFA, buf: &[u8], f: &mut impl FnMut(usize, usize, usize)) {
+    if let Ok(start) = dfa.start_state(Anchored::No) {
+        walk_from(dfa, start, buf, 0, f);
+    }
+}
+
+/// Continue a walk in state `sid` from `buf[from]` to the end of `buf`.
+fn walk_from(
+    dfa: &DFA,
+    mut sid: StateID,
+    buf: &[u8],
+    from: usize,
+    f: &mut impl FnMut(usize, usize, usize),
+) {
+    for (p, &b) in buf.iter().enumerate().skip(from) {
+        sid = step(dfa, sid, b, p + 1, f);
     }
 }
 
@@ -147,26 +169,26 @@ fn interleaved(dfa: &DFA, max_len: usize, buf: &[u8], f: &mut impl FnMut(usize, 
     #[allow(clippy::needless_range_loop)]
     for i in 0..part {
         for k in 0..STREAMS {
-            let s = dfa.next_state(Anchored::No, sid[k], parts[k][i]);
-            sid[k] = s;
-            if dfa.is_special(s) && dfa.is_match(s) {
-                report(dfa, s, from[k] + i + 1, f);
-            }
+            sid[k] = step(dfa, sid[k], parts[k][i], from[k] + i + 1, f);
         }
     }
     // The last stream also covers the remainder of the division.
-    let mut s = sid[STREAMS - 1];
-    for (p, &b) in buf.iter().enumerate().skip(STREAMS * part) {
-        s = dfa.next_state(Anchored::No, s, b);
-        if dfa.is_special(s) && dfa.is_match(s) {
-            report(dfa, s, p + 1, f);
-        }
-    }
+    walk_from(dfa, sid[STREAMS - 1], buf, STREAMS * part, f);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn nfa_hits(k: &Keywords, buf: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut v: Vec<_> = k
+            .nfa
+            .find_overlapping_iter(buf)
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
 
     fn hits_of(k: &Keywords, buf: &[u8]) -> Vec<(usize, usize, usize)> {
         let mut v = Vec::new();
@@ -195,30 +217,20 @@ mod tests {
                     alphabet[(state % alphabet.len() as u64) as usize]
                 })
                 .collect();
-            let mut want: Vec<_> = k
-                .nfa
-                .find_overlapping_iter(&buf)
-                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-                .collect();
-            want.sort_unstable();
+            let want = nfa_hits(&k, &buf);
             let dfa = k.build_dfa().unwrap();
             let mut got = Vec::new();
             if len >= STREAMS * MIN_STREAM {
                 interleaved(&dfa, k.max_len, &buf, &mut |p, s, e| got.push((p, s, e)));
             } else {
-                walk(&dfa, &buf, 0, buf.len(), &mut |p, s, e| got.push((p, s, e)));
+                walk(&dfa, &buf, &mut |p, s, e| got.push((p, s, e)));
             }
             got.sort_unstable();
             assert_eq!(got, want, "len {len}");
         }
         // Through the public entry point, past the DFA threshold.
         let big = b"xx API_KEY sk-ij ".repeat(DFA_THRESHOLD as usize / 17 + 10);
-        let mut want: Vec<_> = k
-            .nfa
-            .find_overlapping_iter(&big)
-            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-            .collect();
-        want.sort_unstable();
+        let want = nfa_hits(&k, &big);
         assert_eq!(hits_of(&k, &big), want);
         assert_eq!(want.len(), 5 * (big.len() / 17));
     }
