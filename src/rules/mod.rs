@@ -284,21 +284,33 @@ const NAME_QUALIFIER: &str = "(?:api|app|client|access|auth|account|acct|service
 const CREDENTIAL_NOUN: &str =
     "(?:key|secret|token|access|private|pat|password|passwd|pass|pwd|auth|credentials?|creds?)";
 
+/// What joins an `assignment` token rule's context to its value: closing quotes or bracket, then
+/// an operator (`=`, `:`, `:=`, `=>`) or blanks, then an opening quote (`acme_key = "…"`,
+/// `"acme_token": "…"`, `ACME_SECRET=…`, `acme key …`).
+const ASSIGNMENT: &str = r#"[\]"'`]{0,2}(?:[ \t]*(?:=>|:=|[=:])[ \t]*|[ \t]+)["'`]?"#;
+
 /// The regex of a token rule: a context word, at most [`CONTEXT_GAP`] bytes of the same line
 /// (the rest of a variable name, `=`, `:`, quotes, a header name...), a separator (space, quote,
 /// `=`, `:`, `,`, `(`, `>`, `[`, `{`, `|`, `/` or `-`), the token, and
-/// a byte that cannot continue a token. The context words are case-insensitive; the token
+/// a byte that cannot continue a token. With `assignment` the token must instead be the value
+/// assigned to the context ([`ASSIGNMENT`]). The context words are case-insensitive; the token
 /// keeps the case rules of its own shape.
-fn token_rule_regex(context: &[String], names: &[String], token: &str) -> String {
+fn token_rule_regex(context: &[String], names: &[String], token: &str, assignment: bool) -> String {
     let mut words: Vec<String> = context.iter().map(|w| regex_syntax::escape(w)).collect();
-    words.extend(names.iter().map(|n| {
-        format!(
-            "{}[\\s_.-]{{0,2}}(?:{NAME_QUALIFIER}[\\s_.-]{{0,2}}){{0,2}}{CREDENTIAL_NOUN}",
-            regex_syntax::escape(n)
-        )
-    }));
+    if !names.is_empty() {
+        let names: Vec<String> = names.iter().map(|n| regex_syntax::escape(n)).collect();
+        words.push(format!(
+            "(?:{})[\\s_.-]{{0,2}}(?:{NAME_QUALIFIER}[\\s_.-]{{0,2}}){{0,2}}{CREDENTIAL_NOUN}",
+            names.join("|")
+        ));
+    }
+    let join = if assignment {
+        ASSIGNMENT.to_string()
+    } else {
+        format!(r#"[^\n]{{0,{CONTEXT_GAP}}}?[\s"'`:=,(>\[{{|/-]"#)
+    };
     format!(
-        r#"(?i:{})[^\n]{{0,{CONTEXT_GAP}}}?[\s"'`:=,(>\[{{|/-](?P<secret>{token})(?:[^A-Za-z0-9_\-]|$)"#,
+        r#"(?i:{}){join}(?P<secret>{token})(?:[^A-Za-z0-9_\-]|$)"#,
         words.join("|")
     )
 }
@@ -418,7 +430,9 @@ impl LoadedFile {
                 .cloned()
                 .collect();
             let (regex, keywords, mixed, anchored) = match (spec.regex, spec.token) {
-                (Some(regex), None) if spec.context.is_empty() && spec.names.is_empty() => {
+                (Some(regex), None)
+                    if spec.context.is_empty() && spec.names.is_empty() && !spec.assignment =>
+                {
                     (regex, spec.keywords, spec.mixed.unwrap_or(false), false)
                 }
                 (None, Some(token)) if !spec.context.is_empty() || !spec.names.is_empty() => {
@@ -429,7 +443,7 @@ impl LoadedFile {
                         spec.keywords
                     };
                     (
-                        token_rule_regex(&spec.context, &spec.names, &token),
+                        token_rule_regex(&spec.context, &spec.names, &token, spec.assignment),
                         keywords,
                         spec.mixed.unwrap_or(true),
                         anchored,
@@ -766,6 +780,61 @@ mod tests {
         ] {
             assert!(!re.is_match(miss.as_bytes()), "{miss}");
         }
+    }
+
+    #[test]
+    fn an_assignment_rule_takes_only_the_value_assigned_to_its_context() {
+        let text = "[[rule]]\nid = \"t\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\nnames = [\"acme\"]\nassignment = true\ntoken = '[a-z0-9]{8}'\n";
+        let file = LoadedFile::parse("c.toml", text, true).unwrap();
+        let re = &file.rules[0].compiled().unwrap().regex;
+        for hit in [
+            "ACME_API_KEY=1a2b3c4d",
+            "acme SECRET 1a2b3c4d",
+            "\"acmeToken\": \"1a2b3c4d\"",
+            "config['acme_key'] = '1a2b3c4d'",
+            "acme_secret => '1a2b3c4d'",
+            "acme_token := \"1a2b3c4d\"",
+        ] {
+            assert!(re.is_match(hit.as_bytes()), "{hit}");
+        }
+        for miss in [
+            "acme-auth-library-1a2b3c4d",
+            "acme_token_path = 1a2b3c4d",
+            "verify_acme_token(id_token, request, 1a2b3c4d)",
+            "acme_key/1a2b3c4d",
+            "acme_key1a2b3c4d",
+        ] {
+            assert!(!re.is_match(miss.as_bytes()), "{miss}");
+        }
+        let regex_rule = text
+            .replace("names = [\"acme\"]\n", "keywords = [\"acme\"]\n")
+            .replace("token = '[a-z0-9]{8}'", "regex = '(?P<secret>acme)'");
+        let err = LoadedFile::parse("c.toml", &regex_rule, true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("give either `regex`"), "{err}");
+    }
+
+    /// The fallback rule for unrecognised formats knows every provider name a token rule knows.
+    #[test]
+    fn provider_named_credential_knows_every_provider_name() {
+        let set = RuleSet::load(&[]).unwrap();
+        let fallback = set
+            .rules()
+            .iter()
+            .find(|r| r.id == "provider-named-credential")
+            .expect("built-in fallback rule");
+        let missing: Vec<&str> = set
+            .rules()
+            .iter()
+            .flat_map(|r| &r.names)
+            .filter(|n| !fallback.names.iter().any(|f| f.eq_ignore_ascii_case(n)))
+            .map(String::as_str)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "add to provider-named-credential: {missing:?}"
+        );
     }
 
     #[test]

@@ -38,6 +38,11 @@ pub struct RuleSpec {
     /// follows it (`nimble_api_key`, `nimbleSecret`, `NIMBLE TOKEN`), so common words can be names.
     #[serde(default)]
     pub names: Vec<String>,
+    /// Token rule: the token must be the value assigned to the context (`acme_key = "…"`,
+    /// `"acme_token": "…"`, `ACME_SECRET …`) rather than anywhere later on its line. For values
+    /// with no distinctive shape of their own.
+    #[serde(default)]
+    pub assignment: bool,
     /// Token rule: the shape of the secret itself (a regex without a `secret` group).
     pub token: Option<String>,
     /// The secret must contain at least one ASCII letter and one digit (default: true for
