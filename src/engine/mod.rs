@@ -200,12 +200,9 @@ impl<'r> Scanner<'r> {
             } else {
                 whole.end() + 1
             };
-            let Some(span) = caps.get_group(compiled.secret_group) else {
+            let Some(span) = compiled.secret(caps) else {
                 continue;
             };
-            if span.is_empty() {
-                continue;
-            }
             accept(self.rules, ri, buf, span.start, span.end, out);
         }
     }
@@ -223,9 +220,7 @@ impl<'r> Scanner<'r> {
             .range(at..end)
             .anchored(regex_automata::Anchored::Yes);
         compiled.regex.search_captures(&input, caps);
-        if let Some(span) = caps.get_group(compiled.secret_group)
-            && !span.is_empty()
-        {
+        if let Some(span) = compiled.secret(caps) {
             accept(self.rules, ri, buf, span.start, span.end, out);
         }
     }
@@ -396,6 +391,28 @@ min_entropy = 3.0
         ] {
             assert!(!found(miss), "{miss}");
         }
+    }
+
+    #[test]
+    fn the_secret_is_the_first_secret_group_that_took_part() {
+        let s = set(concat!(
+            "[[rule]]\nid = \"q\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\n",
+            "keywords = [\"pw=\"]\n",
+            r#"regex = '(?:pw=(?:"(?P<secret_dq>[^"]+)"|(?P<secret>[a-z0-9]+)))'"#,
+            "\n"
+        ));
+        let secrets = |t: &str| {
+            Scanner::new(&s)
+                .scan(t.as_bytes())
+                .iter()
+                .map(|m| t[m.start..m.end].to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            secrets(r#"pw="k9;L(2)x,Q" and pw=r7kq2m"#),
+            ["k9;L(2)x,Q", "r7kq2m"]
+        );
+        assert!(secrets(r#"pw="""#).is_empty());
     }
 
     #[test]

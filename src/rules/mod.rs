@@ -95,10 +95,25 @@ pub struct Rotation {
 #[derive(Debug)]
 pub struct CompiledRegex {
     pub regex: meta::Regex,
-    /// Index of the `secret` capture group.
-    pub secret_group: usize,
+    /// Indices of the `secret` capture group and of its alternatives (`secret_dq`, `secret_sq`…:
+    /// every group whose name starts with `secret`), in order. A match's secret is the first
+    /// of them that took part in the match, so one regex can offer differently delimited forms.
+    pub secret_groups: Vec<usize>,
     /// Bytes to look at on each side of a keyword hit.
     pub window: usize,
+}
+
+impl CompiledRegex {
+    /// The secret of a match: the first secret group that took part in it, if not empty.
+    pub fn secret(
+        &self,
+        caps: &regex_automata::util::captures::Captures,
+    ) -> Option<regex_automata::Span> {
+        self.secret_groups
+            .iter()
+            .find_map(|&g| caps.get_group(g))
+            .filter(|span| !span.is_empty())
+    }
 }
 
 /// One validated rule.
@@ -263,13 +278,22 @@ fn compile_regex(src: &str, max_len: Option<usize>) -> Result<CompiledRegex, Str
         )
         .build(src)
         .map_err(|e| one_line(&e.to_string()))?;
-    let secret_group = regex
-        .group_info()
+    let info = regex.group_info();
+    if info
         .to_index(regex_automata::PatternID::ZERO, "secret")
-        .ok_or_else(|| "the regex has no capture group named 'secret'".to_string())?;
+        .is_none()
+    {
+        return Err("the regex has no capture group named 'secret'".to_string());
+    }
+    let secret_groups = info
+        .pattern_names(regex_automata::PatternID::ZERO)
+        .enumerate()
+        .filter(|(_, name)| name.is_some_and(|n| n.starts_with("secret")))
+        .map(|(index, _)| index)
+        .collect();
     Ok(CompiledRegex {
         regex,
-        secret_group,
+        secret_groups,
         window,
     })
 }
