@@ -19,6 +19,9 @@ whose test it passes, looking at the example's candidate values (runs of 8+ toke
   weak-word        the value is a short word or word+digits (admin, postgres, team10, pyne)
   other            everything else: candidates for a rule fix; printed with --list other
 
+Flagged negatives are split the same way (--list flagged): same-text-positive when the exact text
+is a positive example of another corpus rule, same-value-positive when one of its values is, other.
+
 The tests are heuristics (a real value can contain `1234`); `--list CATEGORY` prints the examples
 of a category so the classification can be checked by eye. Recorded in BENCHMARKS.md."""
 import argparse, collections, json, os, re, subprocess, sys, tempfile
@@ -109,6 +112,39 @@ def classify(e):
     return "other"
 
 
+TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-+/=.$#@!~]{12,}")
+
+
+class TOKEN:
+    """Secret-like values of a text: runs of 12+ token characters with a digit that are not
+    upper-case identifiers (AUTH0_CLIENT_ID=)."""
+
+    @staticmethod
+    def findall(text):
+        return [t for t in TOKEN_RUN.findall(text)
+                if re.search(r"[0-9]", t) and not re.fullmatch(r"[A-Z0-9_]+=?", t)]
+positive_texts = collections.defaultdict(set)
+positive_values = collections.defaultdict(set)
+for e in examples:
+    if e["kind"] == "positive":
+        positive_texts[e["text"].strip()].add(e["rule"])
+        for t in TOKEN.findall(e["text"]):
+            positive_values[t].add(e["rule"])
+
+
+def classify_flagged(e):
+    """A flagged negative whose exact text, or one of whose values, is a positive of another
+    corpus rule cannot be left unflagged without missing that positive."""
+    others = positive_texts.get(e["text"].strip(), set()) - {e["rule"]}
+    if others:
+        return "same-text-positive", sorted(others)
+    for t in TOKEN.findall(e["text"]):
+        others = positive_values.get(t, set()) - {e["rule"]}
+        if others:
+            return "same-value-positive", sorted(others)
+    return "other", []
+
+
 for src in sorted({e["source"] for e in examples}):
     pos = [e for e in examples if e["source"] == src and e["kind"] == "positive"]
     missed = [e for e in pos if e["file"] not in found]
@@ -121,3 +157,15 @@ for src in sorted({e["source"] for e in examples}):
         if a.list in (cat, "all"):
             for e in by[cat]:
                 print(f"      {e['rule']}: {e['text'][:110]!r}")
+    flagged = [e for e in examples if e["source"] == src and e["kind"] == "negative" and e["file"] in found]
+    negatives = sum(1 for e in examples if e["source"] == src and e["kind"] == "negative")
+    print(f"  negatives flagged {len(flagged)}/{negatives}")
+    by = collections.defaultdict(list)
+    for e in flagged:
+        cat, others = classify_flagged(e)
+        by[cat].append((e, others))
+    for cat in ["same-text-positive", "same-value-positive", "other"]:
+        print(f"  {cat:20} {len(by[cat]):4}")
+        if a.list in ("flagged", "all"):
+            for e, others in by[cat]:
+                print(f"      {e['rule']} (positive of {', '.join(others) or '-'}): {e['text'][:90]!r}")
