@@ -76,7 +76,11 @@ pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std:
     let by_exp: Vec<String> = s
         .by_exposure
         .iter()
-        .map(|(k, v)| format!("{v} {k}"))
+        // `file` (not inside a repository) reads as a count of files here; say what it means.
+        .map(|(k, v)| match k.as_str() {
+            "file" => format!("{v} outside git"),
+            _ => format!("{v} {k}"),
+        })
         .collect();
     let head = match s.findings {
         0 => "no secrets found".green().bold().to_string(),
