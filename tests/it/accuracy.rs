@@ -253,3 +253,109 @@ fn credential_formats_are_found_in_their_files() {
         assert!(!run.stdout.contains(v.as_str()), "redacted");
     }
 }
+
+/// Credentials written the ways code, scripts and docs write them, each caught by the rule made
+/// for that idiom; values generated here.
+#[test]
+fn credentials_in_code_commands_and_prose_are_found() {
+    let mut g = Gen::new(74);
+    // Digits inside, so no value reads as a camelCase identifier by chance.
+    let mut pw = |alphabet: &[u8], n: usize| {
+        let mut p = g.chars(alphabet, n);
+        p.replace_range(0..2, "q7");
+        p.replace_range(5..6, "4");
+        p
+    };
+    let symbols: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789;(),!#";
+    let (quoted, php, ruby, mysql, ssh) = (
+        pw(symbols, 14),
+        pw(ALNUM, 12),
+        pw(ALNUM, 12),
+        pw(ALNUM, 12),
+        pw(ALNUM, 12),
+    );
+    let (check, prose, fallback, rails) = (
+        pw(ALNUM, 10),
+        pw(ALNUM, 10),
+        pw(ALNUM, 32),
+        g.chars(b"0123456789abcdef", 128),
+    );
+    let laravel = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(g.chars(ALNUM, 32))
+    };
+    let repo = TestRepo::plain();
+    repo.write("settings.yaml", format!("db:\n  password: \"{quoted}\"\n"))
+        .write("conf.php", format!("<?php\n$db_pass = '{php}';\n"))
+        .write("database.rb", format!("  :password => '{ruby}',\n"))
+        .write(
+            "backup.sh",
+            format!("mysqldump -u backup -p{mysql} shop > shop.sql\n"),
+        )
+        .write(
+            "deploy.sh",
+            format!("sshpass -p '{ssh}' ssh deploy@10.1.2.3\n"),
+        )
+        .write(
+            "login.py",
+            format!("if username == \"admin\" and password == \"{check}\":\n    grant()\n"),
+        )
+        .write(
+            "README.md",
+            format!("The default password for the `ops` account is \"{prose}\".\n"),
+        )
+        .write(
+            ".env.production",
+            format!("NETLIFY_KEY={fallback}\nAPP_KEY=base64:{laravel}\n"),
+        )
+        .write(
+            "config/secrets.yml",
+            format!("production:\n  secret_key_base: {rails}\n"),
+        );
+    let run = repo.leakgate(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut got: Vec<(String, String)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        (".env.production", "laravel-app-key"),
+        (".env.production", "provider-named-credential"),
+        ("README.md", "password-in-prose"),
+        ("backup.sh", "cli-password-argument"),
+        ("conf.php", "generic-credential-assignment"),
+        ("config/secrets.yml", "rails-secret-key-base"),
+        ("database.rb", "generic-credential-assignment"),
+        ("deploy.sh", "cli-password-argument"),
+        ("login.py", "hardcoded-password-comparison"),
+        ("settings.yaml", "generic-credential-assignment"),
+    ];
+    let got: Vec<(&str, &str)> = got.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
+    assert_eq!(got, want);
+    let secrets: Vec<String> = run
+        .findings()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap().to_string())
+        .collect();
+    for v in [
+        &quoted, &php, &ruby, &mysql, &ssh, &check, &prose, &fallback, &rails,
+    ] {
+        assert!(!run.stdout.contains(v.as_str()), "redacted");
+    }
+    let shown = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
+    let quoted_found = shown
+        .findings()
+        .iter()
+        .any(|f| f["secret"].as_str() == Some(quoted.as_str()));
+    assert!(
+        quoted_found,
+        "the quoted password is taken whole: {secrets:?}"
+    );
+}
