@@ -8,8 +8,8 @@
 //! ordinary text visits no longer fit in the L1 cache, so a single walk spends most of its time
 //! waiting for loads. Independent streams keep several loads in flight (BENCHMARKS.md §10).
 //! Past [`COMPACT_THRESHOLD`] bytes the streams walk a compact copy of the DFA instead: only
-//! its reachable states, numbered breadth-first, as `u16` entries over byte classes, half the
-//! size of the DFA's own table, so more of what the four streams touch stays in cache
+//! its reachable states, numbered breadth-first, as `u16` entries over byte classes, a quarter of
+//! the size of the DFA's own table, so more of what the four streams touch stays in cache
 //! (BENCHMARKS.md §11).
 
 use aho_corasick::automaton::{Automaton, StateID};
@@ -134,8 +134,9 @@ struct Fast {
 
 /// The reachable part of the DFA as a table of `u16` state numbers over byte classes, states
 /// numbered breadth-first from the start state so the shallow states ordinary text lives in
-/// sit together, match states last. Half the size of the Aho-Corasick DFA's table (which also
-/// keeps unreachable states): fewer cache misses when four walks share it. Reporting goes
+/// sit together, match states last. With the built-in rules a quarter of the size of the
+/// Aho-Corasick DFA's table (u32 entries, and states no unanchored walk reaches): fewer cache
+/// misses when four walks share it. Reporting goes
 /// through the original DFA (`orig`).
 #[derive(Debug)]
 struct Compact {

@@ -476,7 +476,7 @@ impl LoadedFile {
                 _ => {
                     return Err(origin.invalid(
                         &spec.id,
-                        "give either `regex` or `token` with `context` or `names`",
+                        "give either `regex`, or `token` with `context` or `names` (`assignment` applies to `token` rules only)",
                     ));
                 }
             };
