@@ -274,6 +274,7 @@ fn credentials_in_code_commands_and_prose_are_found() {
         pw(ALNUM, 12),
         pw(ALNUM, 12),
     );
+    let (webhook, query) = (pw(ALNUM, 32), pw(ALNUM, 32));
     let (check, prose, fallback, rails) = (
         pw(ALNUM, 10),
         pw(ALNUM, 10),
@@ -311,6 +312,14 @@ fn credentials_in_code_commands_and_prose_are_found() {
         .write(
             "config/secrets.yml",
             format!("production:\n  secret_key_base: {rails}\n"),
+        )
+        .write(
+            ".env.stripe",
+            format!("STRIPE_WEBHOOK_SECRET=whsec_{webhook}\n"),
+        )
+        .write(
+            "client.js",
+            format!("fetch(`https://api.example.net/v1/items?page=2&api_key={query}`)\n"),
         );
     let run = repo.leakgate(&["scan", ".", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -328,8 +337,10 @@ fn credentials_in_code_commands_and_prose_are_found() {
     let want = [
         (".env.production", "laravel-app-key"),
         (".env.production", "provider-named-credential"),
+        (".env.stripe", "webhook-signing-secret-whsec"),
         ("README.md", "password-in-prose"),
         ("backup.sh", "cli-password-argument"),
+        ("client.js", "url-query-credential"),
         ("conf.php", "generic-credential-assignment"),
         ("config/secrets.yml", "rails-secret-key-base"),
         ("database.rb", "generic-credential-assignment"),
@@ -345,7 +356,7 @@ fn credentials_in_code_commands_and_prose_are_found() {
         .map(|f| f["secret"].as_str().unwrap().to_string())
         .collect();
     for v in [
-        &quoted, &php, &ruby, &mysql, &ssh, &check, &prose, &fallback, &rails,
+        &quoted, &php, &ruby, &mysql, &ssh, &check, &prose, &fallback, &rails, &webhook, &query,
     ] {
         assert!(!run.stdout.contains(v.as_str()), "redacted");
     }
