@@ -463,28 +463,14 @@ mod tests {
         let want = nfa_hits(&k, &big);
         assert_eq!(hits_of(&k, &big), want);
         assert_eq!(want.len(), 5 * (big.len() / 17));
-        assert!(
-            k.dfa
-                .get()
-                .unwrap()
-                .as_ref()
-                .unwrap()
-                .compact
-                .get()
-                .is_none()
-        );
+        let has_compact = |k: &Keywords| {
+            let fast = k.dfa.get().and_then(Option::as_ref).expect("DFA built");
+            fast.compact.get().is_some()
+        };
+        assert!(!has_compact(&k));
         k.bytes_seen.store(COMPACT_THRESHOLD, Ordering::Relaxed);
         assert_eq!(hits_of(&k, &big), want);
-        assert!(
-            k.dfa
-                .get()
-                .unwrap()
-                .as_ref()
-                .unwrap()
-                .compact
-                .get()
-                .is_some()
-        );
+        assert!(has_compact(&k));
     }
 
     /// The compact table of the real keyword set walks exactly like the DFA, on text made of

@@ -226,17 +226,8 @@ fn credential_formats_are_found_in_their_files() {
         .write("settings.py", format!("DATABASE_URL = 'postgres://app:{h}@db:5432/app'\n"));
     let run = repo.leakgate(&["scan", ".", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let mut got: Vec<(String, String)> = run
-        .findings()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    got.sort();
+    let findings = run.findings();
+    let got = path_and_rule(&findings);
     let want = [
         (".docker/config.json", "docker-config-auth"),
         (".env", "dotenv-password-assignment"),
@@ -247,7 +238,6 @@ fn credential_formats_are_found_in_their_files() {
         ("config.yaml", "generic-credential-assignment"),
         ("settings.py", "database-url-password"),
     ];
-    let got: Vec<(&str, &str)> = got.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
     assert_eq!(got, want);
     for v in [&a, &b, &c, &d, &e, &f, &h, &k] {
         assert!(!run.stdout.contains(v.as_str()), "redacted");
@@ -323,17 +313,8 @@ fn credentials_in_code_commands_and_prose_are_found() {
         );
     let run = repo.leakgate(&["scan", ".", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let mut got: Vec<(String, String)> = run
-        .findings()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    got.sort();
+    let findings = run.findings();
+    let got = path_and_rule(&findings);
     let want = [
         (".env.production", "laravel-app-key"),
         (".env.production", "provider-named-credential"),
@@ -348,7 +329,6 @@ fn credentials_in_code_commands_and_prose_are_found() {
         ("login.py", "hardcoded-password-comparison"),
         ("settings.yaml", "generic-credential-assignment"),
     ];
-    let got: Vec<(&str, &str)> = got.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
     assert_eq!(got, want);
     let secrets: Vec<String> = run
         .findings()
@@ -369,4 +349,14 @@ fn credentials_in_code_commands_and_prose_are_found() {
         quoted_found,
         "the quoted password is taken whole: {secrets:?}"
     );
+}
+
+/// Each finding's (path, rule id), sorted.
+fn path_and_rule(findings: &[serde_json::Value]) -> Vec<(&str, &str)> {
+    let mut got: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["rule_id"].as_str().unwrap()))
+        .collect();
+    got.sort_unstable();
+    got
 }
