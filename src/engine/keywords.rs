@@ -136,8 +136,7 @@ struct Fast {
 /// numbered breadth-first from the start state so the shallow states ordinary text lives in
 /// sit together, match states last. With the built-in rules a quarter of the size of the
 /// Aho-Corasick DFA's table (u32 entries, and states no unanchored walk reaches): fewer cache
-/// misses when four walks share it. Reporting goes
-/// through the original DFA (`orig`).
+/// misses when four walks share it. Reporting goes through the original DFA (`orig`).
 #[derive(Debug)]
 struct Compact {
     classes: [u8; 256],
