@@ -4,7 +4,10 @@
 //! - hex runs that contain the hex form of a distinctive token prefix (`6768705f` is `ghp_`):
 //!   the rule set adds those hex forms to the keyword automaton, so no extra pass is needed;
 //! - percent-encoded lines (`%2B`, `%2F`, `%3D`, `%40`...): the line is decoded, keeping a map
-//!   back to the original bytes so a finding points at the encoded secret.
+//!   back to the original bytes so a finding points at the encoded secret;
+//! - lines with backslash-escaped quotes (`\"`): code stored inside a string, above all the
+//!   JSON of Jupyter notebooks (`"db_password = \"…\"\n"`), unescaped the same way, so every
+//!   rule reads the code as written.
 
 use base64::Engine as _;
 
@@ -22,6 +25,10 @@ pub const TRIGGERS: &[(&str, usize, usize)] = &[
 pub const HEX: u8 = 250;
 /// Trigger id of a percent escape.
 pub const PERCENT: u8 = 251;
+/// Trigger id of a backslash-escaped quote.
+pub const ESCAPE: u8 = 252;
+/// The escaped quote that marks code inside a string (JSON, notebooks, string literals).
+pub const ESCAPED_QUOTE: &str = "\\\"";
 /// Percent escapes of the characters that make a secret unreadable in a URL or form body.
 pub const PERCENT_ESCAPES: &[&str] = &[
     "%2b", "%2f", "%3d", "%40", "%3a", "%21", "%24", "%26", "%23", "%25", "%2a", "%5e", "%7e",
@@ -98,6 +105,7 @@ pub fn candidates(buf: &[u8], hits: &[(u8, usize, usize)]) -> Vec<Decoded> {
     let mut out = base64_candidates(buf, hits);
     let mut hex_done = 0;
     let mut percent_done = 0;
+    let mut escape_done = 0;
     for &(trigger, s, e) in hits {
         match trigger {
             HEX if s >= hex_done => {
@@ -107,14 +115,39 @@ pub fn candidates(buf: &[u8], hits: &[(u8, usize, usize)]) -> Vec<Decoded> {
                 }
             }
             PERCENT if s >= percent_done => {
-                let (d, end) = percent_line(buf, s);
+                let (d, end) = decode_line(buf, s, "percent", percent_escape);
                 percent_done = end;
+                out.extend(d);
+            }
+            ESCAPE if s >= escape_done => {
+                let (d, end) = decode_line(buf, s, "escaped", backslash_escape);
+                escape_done = end;
                 out.extend(d);
             }
             _ => {}
         }
     }
     out
+}
+
+/// A percent escape at the start of `rest`: the byte and the escape's length.
+fn percent_escape(rest: &[u8]) -> Option<(u8, usize)> {
+    match rest {
+        [b'%', h, l, ..] => hex::decode([*h, *l]).ok().map(|b| (b[0], 3)),
+        _ => None,
+    }
+}
+
+/// A backslash escape of a string literal at the start of `rest`: the byte and the length.
+fn backslash_escape(rest: &[u8]) -> Option<(u8, usize)> {
+    let byte = match rest {
+        [b'\\', b @ (b'"' | b'\'' | b'\\' | b'/'), ..] => *b,
+        [b'\\', b'n', ..] => b'\n',
+        [b'\\', b't', ..] => b'\t',
+        [b'\\', b'r', ..] => b'\r',
+        _ => return None,
+    };
+    Some((byte, 2))
 }
 
 fn is_hex(b: u8) -> bool {
@@ -148,8 +181,14 @@ fn hex_run(buf: &[u8], s: usize, e: usize) -> Option<Decoded> {
     })
 }
 
-/// The line around a percent escape, percent-decoded, and where the line ends.
-fn percent_line(buf: &[u8], at: usize) -> (Option<Decoded>, usize) {
+/// The line around an escape at `at`, decoded with `escape` (which recognises an escape at the
+/// start of a slice), and where the line ends.
+fn decode_line(
+    buf: &[u8],
+    at: usize,
+    encoding: &'static str,
+    escape: fn(&[u8]) -> Option<(u8, usize)>,
+) -> (Option<Decoded>, usize) {
     let lo = at.saturating_sub(MAX_DECODE / 2);
     let hi = at.saturating_add(MAX_DECODE / 2).min(buf.len());
     let start = memchr::memrchr(b'\n', &buf[lo..at]).map_or(lo, |p| lo + p + 1);
@@ -160,15 +199,15 @@ fn percent_line(buf: &[u8], at: usize) -> (Option<Decoded>, usize) {
     let mut i = 0;
     while i < line.len() {
         offsets.push(start + i);
-        if line[i] == b'%'
-            && i + 3 <= line.len()
-            && let Ok(b) = hex::decode(&line[i + 1..i + 3])
-        {
-            bytes.push(b[0]);
-            i += 3;
-        } else {
-            bytes.push(line[i]);
-            i += 1;
+        match escape(&line[i..]) {
+            Some((b, len)) => {
+                bytes.push(b);
+                i += len;
+            }
+            None => {
+                bytes.push(line[i]);
+                i += 1;
+            }
         }
     }
     offsets.push(end);
@@ -176,7 +215,7 @@ fn percent_line(buf: &[u8], at: usize) -> (Option<Decoded>, usize) {
         start,
         end,
         bytes,
-        encoding: "percent",
+        encoding,
         map: Map::Table(offsets),
     });
     (decoded, end)
@@ -296,6 +335,23 @@ mod tests {
         assert!(
             candidates(b"100%", &[(PERCENT, 3, 4)]).is_empty(),
             "a bare percent sign is not an escape"
+        );
+    }
+
+    #[test]
+    fn escaped_lines_unescape_quotes_and_map_back() {
+        let text = br#"{"source": ["pw = \"a\\b\"\n", "x"]}"#;
+        let at = text.windows(2).position(|w| w == b"\\\"").unwrap();
+        let c = candidates(text, &[(ESCAPE, at, at + 2)]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].bytes, b"{\"source\": [\"pw = \"a\\b\"\n\", \"x\"]}");
+        assert_eq!(c[0].encoding, "escaped");
+        // `a\b` is decoded bytes 19..22; in the buffer `a\\b` runs from 20 to 24.
+        assert_eq!(&c[0].bytes[19..22], b"a\\b");
+        assert_eq!(c[0].span(19, 22), (20, 24));
+        assert!(
+            candidates(br"C:\dir\file", &[(ESCAPE, 2, 4)]).is_empty(),
+            "a backslash that escapes nothing is kept"
         );
     }
 

@@ -12,7 +12,8 @@ mod filters;
 mod keywords;
 
 pub use decode::{
-    HEX as HEX_TRIGGER, PERCENT as PERCENT_TRIGGER, PERCENT_ESCAPES, TRIGGERS as DECODE_TRIGGERS,
+    ESCAPE as ESCAPE_TRIGGER, ESCAPED_QUOTE, HEX as HEX_TRIGGER, PERCENT as PERCENT_TRIGGER,
+    PERCENT_ESCAPES, TRIGGERS as DECODE_TRIGGERS,
 };
 
 pub use filters::{has_allow_marker, is_mixed, is_placeholder, shannon_entropy};
@@ -99,11 +100,16 @@ impl<'r> Scanner<'r> {
             }
             for m in self.scan_plain(&d.bytes) {
                 let (start, end) = d.span(m.start, m.end);
+                let secret = &d.bytes[m.start..m.end];
+                // Decoding only the text around it (an escaped quote before a plain key): the
+                // secret is stored as it is.
+                let decoded =
+                    (buf.get(start..end) != Some(secret)).then(|| (secret.to_vec(), d.encoding));
                 matches.push(Match {
                     rule: m.rule,
                     start,
                     end,
-                    decoded: Some((d.bytes[m.start..m.end].to_vec(), d.encoding)),
+                    decoded,
                 });
             }
         }

@@ -653,7 +653,11 @@ impl RuleSet {
             .map(|(ti, label)| (label.0.to_ascii_lowercase().into_bytes(), ti as u8));
         let escapes = crate::engine::PERCENT_ESCAPES
             .iter()
-            .map(|e| (e.as_bytes().to_vec(), crate::engine::PERCENT_TRIGGER));
+            .map(|e| (e.as_bytes().to_vec(), crate::engine::PERCENT_TRIGGER))
+            .chain(std::iter::once((
+                crate::engine::ESCAPED_QUOTE.as_bytes().to_vec(),
+                crate::engine::ESCAPE_TRIGGER,
+            )));
         // The hex form of each distinctive token prefix (the keywords of high-confidence rules)
         // finds hex-encoded tokens; shorter prefixes would hit random hex too often.
         let hex_prefixes = rules

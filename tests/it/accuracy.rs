@@ -360,3 +360,45 @@ fn path_and_rule(findings: &[serde_json::Value]) -> Vec<(&str, &str)> {
     got.sort_unstable();
     got
 }
+
+/// Code inside a Jupyter notebook is JSON-escaped (`\"`): it is unescaped and scanned like the
+/// code itself, and findings point at the secret in the notebook file.
+#[test]
+fn secrets_in_notebook_cells_are_found_where_they_are() {
+    let mut g = Gen::new(75);
+    let wandb = g.chars(b"0123456789abcdef", 40);
+    let mut password = g.chars(ALNUM, 12);
+    password.replace_range(0..2, "q7");
+    password.replace_range(5..6, "4");
+    let repo = TestRepo::plain();
+    let notebook = format!(
+        "{{\n \"cells\": [\n  {{\n   \"cell_type\": \"code\",\n   \"source\": [\n    \"import os\\n\",\n    \"os.environ[\\\"WANDB_API_KEY\\\"] = \\\"{wandb}\\\"\\n\",\n    \"db_password = \\\"{password}\\\"\\n\"\n   ]\n  }}\n ]\n}}\n"
+    );
+    repo.write("notebooks/eval.ipynb", &notebook);
+    let run = repo.leakgate(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = run.findings();
+    let got = path_and_rule(&findings);
+    assert_eq!(
+        got,
+        [
+            ("notebooks/eval.ipynb", "generic-credential-assignment"),
+            ("notebooks/eval.ipynb", "wandb-api-key")
+        ]
+    );
+    for f in &findings {
+        let line = notebook
+            .lines()
+            .nth(f["line"].as_u64().unwrap() as usize - 1)
+            .unwrap();
+        let col = f["column"].as_u64().unwrap() as usize - 1;
+        let secret = if f["rule_id"] == "wandb-api-key" {
+            &wandb
+        } else {
+            &password
+        };
+        assert_eq!(&line[col..col + secret.len()], secret.as_str(), "{f}");
+        assert!(f["encoding"].is_null(), "stored as it is: {f}");
+    }
+    assert!(!run.stdout.contains(&wandb) && !run.stdout.contains(&password));
+}
