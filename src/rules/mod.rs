@@ -784,6 +784,16 @@ mod tests {
         assert_eq!(rule.keywords, ["acme"]);
     }
 
+    /// `re` matches every text of `hits` and none of `misses`.
+    fn assert_matches(re: &meta::Regex, hits: &[&str], misses: &[&str]) {
+        for hit in hits {
+            assert!(re.is_match(hit.as_bytes()), "{hit}");
+        }
+        for miss in misses {
+            assert!(!re.is_match(miss.as_bytes()), "{miss}");
+        }
+    }
+
     #[test]
     fn a_name_is_context_only_before_a_credential_noun() {
         let text = "[[rule]]\nid = \"t\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\nnames = [\"box\"]\ntoken = '[a-f0-9]{8}'\n";
@@ -791,23 +801,22 @@ mod tests {
         let rule = &file.rules[0];
         assert_eq!(rule.keywords, ["box"]);
         let re = &rule.compiled().unwrap().regex;
-        for hit in [
-            "BOX_API_KEY=1a2b3c4d",
-            "box SECRET 1a2b3c4d",
-            "boxToken: '1a2b3c4d'",
-            "box.client.secret = 1a2b3c4d",
-            "box access key: 1a2b3c4d",
-        ] {
-            assert!(re.is_match(hit.as_bytes()), "{hit}");
-        }
-        for miss in [
-            "box = 1a2b3c4d",
-            "Box::new(1a2b3c4d)",
-            "box_size 1a2b3c4d",
-            "boxes: 1a2b3c4d",
-        ] {
-            assert!(!re.is_match(miss.as_bytes()), "{miss}");
-        }
+        assert_matches(
+            re,
+            &[
+                "BOX_API_KEY=1a2b3c4d",
+                "box SECRET 1a2b3c4d",
+                "boxToken: '1a2b3c4d'",
+                "box.client.secret = 1a2b3c4d",
+                "box access key: 1a2b3c4d",
+            ],
+            &[
+                "box = 1a2b3c4d",
+                "Box::new(1a2b3c4d)",
+                "box_size 1a2b3c4d",
+                "boxes: 1a2b3c4d",
+            ],
+        );
     }
 
     #[test]
@@ -815,25 +824,24 @@ mod tests {
         let text = "[[rule]]\nid = \"t\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\nnames = [\"acme\"]\nassignment = true\ntoken = '[a-z0-9]{8}'\n";
         let file = LoadedFile::parse("c.toml", text, true).unwrap();
         let re = &file.rules[0].compiled().unwrap().regex;
-        for hit in [
-            "ACME_API_KEY=1a2b3c4d",
-            "acme SECRET 1a2b3c4d",
-            "\"acmeToken\": \"1a2b3c4d\"",
-            "config['acme_key'] = '1a2b3c4d'",
-            "acme_secret => '1a2b3c4d'",
-            "acme_token := \"1a2b3c4d\"",
-        ] {
-            assert!(re.is_match(hit.as_bytes()), "{hit}");
-        }
-        for miss in [
-            "acme-auth-library-1a2b3c4d",
-            "acme_token_path = 1a2b3c4d",
-            "verify_acme_token(id_token, request, 1a2b3c4d)",
-            "acme_key/1a2b3c4d",
-            "acme_key1a2b3c4d",
-        ] {
-            assert!(!re.is_match(miss.as_bytes()), "{miss}");
-        }
+        assert_matches(
+            re,
+            &[
+                "ACME_API_KEY=1a2b3c4d",
+                "acme SECRET 1a2b3c4d",
+                "\"acmeToken\": \"1a2b3c4d\"",
+                "config['acme_key'] = '1a2b3c4d'",
+                "acme_secret => '1a2b3c4d'",
+                "acme_token := \"1a2b3c4d\"",
+            ],
+            &[
+                "acme-auth-library-1a2b3c4d",
+                "acme_token_path = 1a2b3c4d",
+                "verify_acme_token(id_token, request, 1a2b3c4d)",
+                "acme_key/1a2b3c4d",
+                "acme_key1a2b3c4d",
+            ],
+        );
         let regex_rule = text
             .replace("names = [\"acme\"]\n", "keywords = [\"acme\"]\n")
             .replace("token = '[a-z0-9]{8}'", "regex = '(?P<secret>acme)'");
