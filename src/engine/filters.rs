@@ -49,7 +49,6 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "****",
     "....",
     "\u{2026}",
-    "<",
 ];
 
 /// Is this value a placeholder: a documented example, a template variable, a masked value,
@@ -59,6 +58,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if PLACEHOLDER_MARKERS
         .iter()
         .any(|m| memmem::find(&lower, m.as_bytes()).is_some())
+        || has_angle_placeholder(&lower)
     {
         return true;
     }
@@ -68,6 +68,21 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         _ => &lower[..],
     };
     tail.len() >= 4 && tail.iter().all(|&b| b == tail[0])
+}
+
+/// Does the value start with `<` or hold a `<name>` tag (`<password>`, `Bearer <YOUR TOKEN>`)? A
+/// `<` elsewhere is an ordinary symbol of a generated password.
+fn has_angle_placeholder(value: &[u8]) -> bool {
+    if value.first() == Some(&b'<') {
+        return true;
+    }
+    memchr::memchr_iter(b'<', value).any(|at| {
+        let name = value[at + 1..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b"_-. ".contains(&b))
+            .count();
+        name > 0 && value.get(at + 1 + name) == Some(&b'>')
+    })
 }
 
 /// Does the value contain at least one ASCII letter and one ASCII digit? Random tokens of
@@ -112,6 +127,10 @@ mod tests {
         assert!(is_placeholder(b"sk-aaaaaaaaaaaaaaaaaaaaaa"));
         assert!(is_placeholder(b"${OPENAI_API_KEY}"));
         assert!(is_placeholder(b"<your-key>"));
+        assert!(is_placeholder(b"Bearer-<TOKEN>"));
+        assert!(is_placeholder(b"prefix<api key>suffix"));
+        assert!(!is_placeholder(b"Hq#7v^Lr(2@w<N;b_Tq8M0c"));
+        assert!(!is_placeholder(b"9kQ<>w<2z"));
         assert!(is_placeholder(b"P4ssw0rd!"));
         assert!(!is_placeholder(b"sk-proj-4fGh8Jk2Lm9Np3Qr"));
     }

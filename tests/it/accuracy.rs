@@ -351,6 +351,101 @@ fn credentials_in_code_commands_and_prose_are_found() {
     );
 }
 
+/// Credentials that are handed over rather than assigned: typed declarations, (name, value)
+/// calls, environment entries of Kubernetes and ECS, basic-auth calls, server configuration and
+/// registry or keystore commands.
+#[test]
+fn credentials_in_declarations_calls_env_entries_and_tool_commands_are_found() {
+    let mut g = Gen::new(75);
+    let mut pw = |alphabet: &[u8], n: usize| {
+        let mut p = g.chars(alphabet, n);
+        p.replace_range(0..2, "q7");
+        p.replace_range(5..6, "4");
+        p
+    };
+    // A WordPress salt: symbols, `<` and a space are part of the secret.
+    let salt = format!(
+        "{}<N; {}",
+        pw(
+            b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789#%^&*(",
+            30
+        ),
+        pw(ALNUM, 28)
+    );
+    let [
+        ts,
+        rust,
+        k8s,
+        ecs,
+        auth,
+        redis,
+        docker,
+        keystore,
+        openssl,
+        aes,
+    ] = [(); 10].map(|()| pw(ALNUM, 16));
+    let repo = TestRepo::plain();
+    repo.write("src/client.ts", format!("const clientSecret: string = \"{ts}\";\n"))
+        .write("src/keys.rs", format!("pub const API_KEY: &str = \"{rust}\";\n"))
+        .write("wp-config.php", format!("<?php\ndefine( 'NONCE_SALT', '{salt}' );\n"))
+        .write(
+            "deploy/app.yaml",
+            format!("env:\n  - name: DATABASE_PASSWORD\n    value: \"{k8s}\"\n"),
+        )
+        .write(
+            "deploy/task.json",
+            format!("{{\"environment\": [{{\"name\": \"STRIPE_API_KEY\", \"value\": \"{ecs}\"}}]}}\n"),
+        )
+        .write("report.py", format!("requests.get(url, auth=(\"svc\", \"{auth}\"))\n"))
+        .write("redis.conf", format!("bind 127.0.0.1\nrequirepass {redis}\n"))
+        .write(
+            "ci/publish.sh",
+            format!(
+                "docker login -u ci -p {docker} registry.qzv.dev\n\
+                 keytool -importkeystore -srckeystore a.p12 -srcstorepass {keystore} -destkeystore a.jks\n\
+                 openssl pkcs12 -export -in c.pem -out c.p12 -passout pass:{openssl}\n"
+            ),
+        )
+        .write(".env", format!("ENCRYPTION_KEY={aes}\n"));
+    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = run.findings();
+    let want = [
+        (".env", "generic-credential-assignment"),
+        ("ci/publish.sh", "cli-password-argument"),
+        ("ci/publish.sh", "cli-password-argument"),
+        ("ci/publish.sh", "cli-password-argument"),
+        ("deploy/app.yaml", "env-entry-credential"),
+        ("deploy/task.json", "env-entry-credential"),
+        ("redis.conf", "redis-requirepass"),
+        ("report.py", "basic-auth-call-password"),
+        ("src/client.ts", "generic-credential-assignment"),
+        ("src/keys.rs", "generic-credential-assignment"),
+        ("wp-config.php", "credential-name-value-call"),
+    ];
+    assert_eq!(path_and_rule(&findings), want);
+    let mut secrets: Vec<&str> = findings
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        aes.as_str(),
+        docker.as_str(),
+        keystore.as_str(),
+        openssl.as_str(),
+        k8s.as_str(),
+        ecs.as_str(),
+        redis.as_str(),
+        auth.as_str(),
+        ts.as_str(),
+        rust.as_str(),
+        salt.as_str(),
+    ];
+    secrets.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(secrets, expected, "each secret is taken whole");
+}
+
 /// Each finding's (path, rule id), sorted.
 fn path_and_rule(findings: &[serde_json::Value]) -> Vec<(&str, &str)> {
     let mut got: Vec<(&str, &str)> = findings
