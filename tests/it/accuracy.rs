@@ -446,6 +446,94 @@ fn credentials_in_declarations_calls_env_entries_and_tool_commands_are_found() {
     assert_eq!(secrets, expected, "each secret is taken whole");
 }
 
+/// Passwords in SQL, on administrators' command lines, typed into secret stores, and in the
+/// files of FileZilla, Postman, Azure ARM and Windows setup.
+#[test]
+fn credentials_in_sql_admin_commands_and_tool_files_are_found() {
+    use base64::Engine as _;
+    let mut g = Gen::new(76);
+    let mut pw = || {
+        let mut p = g.chars(ALNUM, 14);
+        p.replace_range(0..2, "q7");
+        p.replace_range(5..6, "4");
+        p
+    };
+    let [
+        sql,
+        net,
+        plink,
+        kubectl,
+        vault,
+        postman,
+        arm,
+        filezilla,
+        unattend,
+    ] = [(); 9].map(|()| pw());
+    let filezilla_b64 = base64::engine::general_purpose::STANDARD.encode(&filezilla);
+    let repo = TestRepo::plain();
+    repo.write(
+        "db/init.sql",
+        format!("CREATE USER 'app'@'%' IDENTIFIED BY '{sql}';\n"),
+    )
+    .write(
+        "ops/map.bat",
+        format!("net use Z: \\\\fs01\\share /user:CORP\\svc {net} /persistent:no\nplink -ssh -pw {plink} deploy@10.0.0.7 uptime\n"),
+    )
+    .write(
+        "ops/secrets.sh",
+        format!("kubectl create secret generic db --from-literal=password={kubectl}\nvault kv put secret/app db_password={vault}\n"),
+    )
+    .write(
+        "api.postman_environment.json",
+        format!("{{\"values\": [{{\"key\": \"api_key\", \"value\": \"{postman}\", \"enabled\": true}}]}}\n"),
+    )
+    .write(
+        "infra/vm.parameters.json",
+        format!("{{\"parameters\": {{\n  \"adminPassword\": {{\n    \"value\": \"{arm}\"\n  }}\n}}}}\n"),
+    )
+    .write(
+        "sitemanager.xml",
+        format!("<Server><Host>ftp.qzv.dev</Host><User>deploy</User><Pass encoding=\"base64\">{filezilla_b64}</Pass></Server>\n"),
+    )
+    .write(
+        "autounattend.xml",
+        format!("<AdministratorPassword>\n  <Value>{unattend}</Value>\n  <PlainText>true</PlainText>\n</AdministratorPassword>\n"),
+    );
+    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = run.findings();
+    let want = [
+        ("api.postman_environment.json", "env-entry-credential"),
+        ("autounattend.xml", "windows-unattend-password"),
+        ("db/init.sql", "sql-password-literal"),
+        ("infra/vm.parameters.json", "env-entry-credential"),
+        ("ops/map.bat", "system-cli-password"),
+        ("ops/map.bat", "system-cli-password"),
+        ("ops/secrets.sh", "secret-store-cli-value"),
+        ("ops/secrets.sh", "secret-store-cli-value"),
+        ("sitemanager.xml", "filezilla-password"),
+    ];
+    assert_eq!(path_and_rule(&findings), want);
+    let mut secrets: Vec<&str> = findings
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        postman.as_str(),
+        unattend.as_str(),
+        sql.as_str(),
+        arm.as_str(),
+        net.as_str(),
+        plink.as_str(),
+        kubectl.as_str(),
+        vault.as_str(),
+        filezilla_b64.as_str(),
+    ];
+    secrets.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(secrets, expected, "each secret is taken whole");
+}
+
 /// Each finding's (path, rule id), sorted.
 fn path_and_rule(findings: &[serde_json::Value]) -> Vec<(&str, &str)> {
     let mut got: Vec<(&str, &str)> = findings
