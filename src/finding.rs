@@ -371,7 +371,7 @@ pub fn apply_allowlists(
                 a.applies_to(&f.rule_id)
                     && (a.allows_path(
                         std::iter::once(f.path.as_str()).chain(f.repo_path.as_deref()),
-                    ) || a.allows_secret(&f.raw_secret))
+                    ) || a.allows_secret(&f.raw_secret, false))
             });
             match hit {
                 Some(a) => {

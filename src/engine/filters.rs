@@ -41,6 +41,7 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "dummy",
     // The word "password" in leetspeak: documentation's and tests' stock password.
     "p4ssw0rd",
+    "p4ssword",
     "passw0rd",
     "p@ssw0rd",
     "p@55w0rd",

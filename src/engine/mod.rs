@@ -245,6 +245,12 @@ fn entropy_needed(min: f64, len: usize) -> f64 {
     min.min(0.8 * (len as f64).log2())
 }
 
+/// Is `buf[start..end]` a quoted string literal: the same quote character right before and after?
+fn is_quoted(buf: &[u8], start: usize, end: usize) -> bool {
+    start > 0
+        && matches!(buf.get(end), Some(&q) if q == buf[start - 1] && matches!(q, b'"' | b'\'' | b'`'))
+}
+
 /// Apply the filters every rule shares to a captured secret and keep it if it passes.
 fn accept(rules: &RuleSet, ri: u32, buf: &[u8], start: usize, end: usize, out: &mut Vec<Match>) {
     let rule = rules.rule(ri);
@@ -257,7 +263,7 @@ fn accept(rules: &RuleSet, ri: u32, buf: &[u8], start: usize, end: usize, out: &
         || rule
             .allowlist
             .as_ref()
-            .is_some_and(|a| a.allows_secret(secret))
+            .is_some_and(|a| a.allows_secret(secret, is_quoted(buf, start, end)))
         || has_allow_marker(buf, start, end)
     {
         return;
@@ -348,6 +354,26 @@ min_entropy = 3.0
         let m = Scanner::new(&s).scan(&buf);
         assert_eq!(m.len(), 1);
         assert_eq!(&buf[m[0].start..m[0].end], token().as_bytes());
+    }
+
+    #[test]
+    fn unquoted_allowlist_regexes_skip_quoted_values() {
+        let s = set(r#"
+[[rule]]
+id = "demo-assign"
+provider = "Demo"
+description = "demo assignment"
+severity = "high"
+keywords = ["pw"]
+regex = '''pw = ["']?(?P<secret>[A-Za-z0-9]{8,})'''
+[rule.allowlist]
+unquoted_regexes = ['^Kind[0-9]+[A-Za-z]+$']
+"#);
+        let found = |text: &str| Scanner::new(&s).scan(text.as_bytes()).len();
+        assert_eq!(found("pw = Kind2Secret\n"), 0, "an unquoted identifier");
+        assert_eq!(found("pw = \"Kind2Secret\"\n"), 1, "a quoted literal");
+        assert_eq!(found("pw = 'Kind2Secret'\n"), 1);
+        assert_eq!(found("pw = \"Kind2Secret'\n"), 0, "mismatched quotes");
     }
 
     #[test]

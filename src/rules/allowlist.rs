@@ -17,6 +17,11 @@ pub struct AllowlistSpec {
     /// Regexes on the secret value.
     #[serde(default)]
     pub regexes: Vec<String>,
+    /// Regexes on the secret value that apply only when it is not a quoted string literal: an
+    /// unquoted `PasswordKind2` in code is an identifier, a quoted one is a value. (A config-level
+    /// allowlist does not see the quotes: there they apply to every value.)
+    #[serde(default)]
+    pub unquoted_regexes: Vec<String>,
     /// Case-insensitive substrings of the secret value.
     #[serde(default)]
     pub stopwords: Vec<String>,
@@ -31,8 +36,11 @@ pub struct Allowlist {
     pub label: String,
     paths: Option<GlobSet>,
     regex_src: Vec<String>,
-    /// Compiled on first use (built-in rules) or at load (user files, to report errors there).
+    unquoted_src: Vec<String>,
+    /// Compiled on first use (built-in rules) or at load (user files, to report errors there):
+    /// `regexes` then `unquoted_regexes`, the first `unquoted_from` of them for every value.
     regexes: std::sync::OnceLock<Vec<meta::Regex>>,
+    unquoted_from: usize,
     stopwords: Vec<String>,
     rules: Vec<String>,
 }
@@ -52,12 +60,20 @@ impl Allowlist {
         };
         let regexes = std::sync::OnceLock::new();
         if eager {
-            let _ = regexes.set(compile_regexes(&spec.regexes)?);
+            let all: Vec<String> = spec
+                .regexes
+                .iter()
+                .chain(&spec.unquoted_regexes)
+                .cloned()
+                .collect();
+            let _ = regexes.set(compile_regexes(&all)?);
         }
         Ok(Allowlist {
             label: spec.description.unwrap_or_else(|| label.to_string()),
             paths,
+            unquoted_from: spec.regexes.len(),
             regex_src: spec.regexes,
+            unquoted_src: spec.unquoted_regexes,
             regexes,
             stopwords: spec
                 .stopwords
@@ -73,17 +89,31 @@ impl Allowlist {
         self.rules.is_empty() || self.rules.iter().any(|r| r == rule_id)
     }
 
-    /// Compile the secret regexes now, reporting the first error (`rules check`).
-    pub fn validate(&self) -> Result<(), String> {
-        compile_regexes(&self.regex_src).map(|_| ())
+    fn sources(&self) -> Vec<String> {
+        self.regex_src
+            .iter()
+            .chain(&self.unquoted_src)
+            .cloned()
+            .collect()
     }
 
-    /// Is the secret value allowed (regex or stopword)?
-    pub fn allows_secret(&self, secret: &[u8]) -> bool {
-        self.regexes
-            .get_or_init(|| compile_regexes(&self.regex_src).unwrap_or_default())
-            .iter()
-            .any(|r| r.is_match(secret))
+    /// Compile the secret regexes now, reporting the first error (`rules check`).
+    pub fn validate(&self) -> Result<(), String> {
+        compile_regexes(&self.sources()).map(|_| ())
+    }
+
+    /// Is the secret value allowed (regex or stopword)? `quoted`: the value is a quoted string
+    /// literal, which `unquoted_regexes` do not apply to.
+    pub fn allows_secret(&self, secret: &[u8], quoted: bool) -> bool {
+        let regexes = self
+            .regexes
+            .get_or_init(|| compile_regexes(&self.sources()).unwrap_or_default());
+        let applicable = if quoted {
+            &regexes[..self.unquoted_from.min(regexes.len())]
+        } else {
+            &regexes[..]
+        };
+        applicable.iter().any(|r| r.is_match(secret))
             || (!self.stopwords.is_empty() && {
                 let lower = secret.to_ascii_lowercase();
                 self.stopwords
@@ -107,7 +137,7 @@ impl Allowlist {
 
     /// Whether the allowlist has secret regexes or stopwords.
     pub fn has_secret_filters(&self) -> bool {
-        !self.regex_src.is_empty() || !self.stopwords.is_empty()
+        !self.regex_src.is_empty() || !self.unquoted_src.is_empty() || !self.stopwords.is_empty()
     }
 }
 
