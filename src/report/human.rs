@@ -44,12 +44,8 @@ pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std:
             detail.push_str(&format!(", {enc}-encoded"));
         }
         writeln!(out, "              {detail}")?;
-        writeln!(
-            out,
-            "              {} {}",
-            format!("{}:", f.exposure.as_str()).bold(),
-            f.exposure.explain()
-        )?;
+        // The explanation names the exposure itself ("committed: HEAD contains it").
+        writeln!(out, "              {}", f.exposure.explain())?;
         if let Some(c) = &f.commit {
             writeln!(
                 out,
