@@ -205,7 +205,14 @@ fn credential_formats_are_found_in_their_files() {
         p
     };
     let repo = TestRepo::plain();
-    let (a, b, c, d, e, f, h, k) = (pw(), pw(), pw(), pw(), pw(), pw(), pw(), pw());
+    let (a, b, c, d, e, f, h) = (pw(), pw(), pw(), pw(), pw(), pw(), pw());
+    // With a symbol: a quoted all-alphanumeric value has a 1.5% chance of reading as an
+    // identifier with acronyms and digits (README, `unquoted_regexes`), as this seed's did.
+    let k = {
+        let mut k = pw();
+        k.replace_range(7..8, "-");
+        k
+    };
     let auth = {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(format!("ci-bot:{b}"))
@@ -528,6 +535,80 @@ fn credentials_in_sql_admin_commands_and_tool_files_are_found() {
         kubectl.as_str(),
         vault.as_str(),
         filezilla_b64.as_str(),
+    ];
+    secrets.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(secrets, expected, "each secret is taken whole");
+}
+
+/// Credentials in C headers, byte-string keys, signing calls, positional login calls and device
+/// configuration.
+#[test]
+fn credentials_in_headers_signing_and_login_calls_and_device_configs_are_found() {
+    let mut g = Gen::new(77);
+    let mut pw = || {
+        let mut p = g.chars(ALNUM, 16);
+        p.replace_range(0..2, "q7");
+        p.replace_range(5..6, "4");
+        p
+    };
+    let [define, cptr, bytes, gokey, jwt, pdo, smtp, psk, ios] = [(); 9].map(|()| pw());
+    let repo = TestRepo::plain();
+    repo.write(
+        "firmware/secrets.h",
+        format!("#define WIFI_PASSWORD \"{define}\"\nconst char *api_token = \"{cptr}\";\n"),
+    )
+    .write("app/settings.py", format!("SECRET_KEY = b\"{bytes}\"\n"))
+    .write("auth/jwt.go", format!("var jwtKey = []byte(\"{gokey}\")\n"))
+    .write(
+        "auth/session.js",
+        format!("const t = jwt.sign({{id: user.id}}, '{jwt}', {{expiresIn: '1h'}});\n"),
+    )
+    .write(
+        "db.php",
+        format!("<?php\n$db = new PDO(\"mysql:host=db;dbname=shop\", \"shop\", \"{pdo}\");\n"),
+    )
+    .write(
+        "alerts.py",
+        format!("server.login(\"alerts@qzv.dev\", \"{smtp}\")\n"),
+    )
+    .write(
+        "net/wpa_supplicant.conf",
+        format!("network={{\n  ssid=\"office\"\n  psk=\"{psk}\"\n}}\n"),
+    )
+    .write(
+        "net/core1.cfg",
+        format!("hostname core1\nenable secret 0 {ios}\n"),
+    );
+    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = run.findings();
+    let want = [
+        ("alerts.py", "login-call-password"),
+        ("app/settings.py", "generic-credential-assignment"),
+        ("auth/jwt.go", "generic-credential-assignment"),
+        ("auth/session.js", "hardcoded-signing-key"),
+        ("db.php", "login-call-password"),
+        ("firmware/secrets.h", "credential-name-space-literal"),
+        ("firmware/secrets.h", "generic-credential-assignment"),
+        ("net/core1.cfg", "network-config-secret"),
+        ("net/wpa_supplicant.conf", "network-config-secret"),
+    ];
+    assert_eq!(path_and_rule(&findings), want);
+    let mut secrets: Vec<&str> = findings
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        smtp.as_str(),
+        bytes.as_str(),
+        gokey.as_str(),
+        jwt.as_str(),
+        pdo.as_str(),
+        define.as_str(),
+        cptr.as_str(),
+        ios.as_str(),
+        psk.as_str(),
     ];
     secrets.sort_unstable();
     expected.sort_unstable();
