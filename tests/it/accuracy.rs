@@ -615,6 +615,66 @@ fn credentials_in_headers_signing_and_login_calls_and_device_configs_are_found()
     assert_eq!(secrets, expected, "each secret is taken whole");
 }
 
+/// Passwords in build DSLs, OS installation files and long command-line options.
+#[test]
+fn credentials_in_build_dsls_installers_and_option_flags_are_found() {
+    let mut g = Gen::new(78);
+    let mut pw = || {
+        let mut p = g.chars(ALNUM, 16);
+        p.replace_range(0..2, "q7");
+        p.replace_range(5..6, "4");
+        p.replace_range(9..10, "-");
+        p
+    };
+    let [gradle, kickstart, preseed, flag, objc] = [(); 5].map(|()| pw());
+    let repo = TestRepo::plain();
+    repo.write(
+        "app/build.gradle",
+        format!("signingConfigs {{\n  release {{\n    storePassword \"{gradle}\"\n  }}\n}}\n"),
+    )
+    .write(
+        "ks.cfg",
+        format!("lang en_US\nrootpw --plaintext {kickstart}\n"),
+    )
+    .write(
+        "preseed.cfg",
+        format!("d-i passwd/root-password password {preseed}\n"),
+    )
+    .write(
+        "deploy.sh",
+        format!("./release --channel stable --api-key {flag}\n"),
+    )
+    .write(
+        "Keys.m",
+        format!("NSString *const kAPIKey = @\"{objc}\";\n"),
+    );
+    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = run.findings();
+    let want = [
+        ("Keys.m", "generic-credential-assignment"),
+        ("app/build.gradle", "credential-name-space-literal"),
+        ("deploy.sh", "cli-credential-flag"),
+        ("ks.cfg", "os-provisioning-password"),
+        ("preseed.cfg", "os-provisioning-password"),
+    ];
+    assert_eq!(path_and_rule(&findings), want);
+    let mut secrets: Vec<&str> = findings
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        objc.as_str(),
+        gradle.as_str(),
+        flag.as_str(),
+        kickstart.as_str(),
+        preseed.as_str(),
+    ];
+    secrets.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(secrets, expected, "each secret is taken whole");
+}
+
 /// Each finding's (path, rule id), sorted.
 fn path_and_rule(findings: &[serde_json::Value]) -> Vec<(&str, &str)> {
     let mut got: Vec<(&str, &str)> = findings
