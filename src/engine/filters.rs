@@ -60,6 +60,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         .iter()
         .any(|m| memmem::find(&lower, m.as_bytes()).is_some())
         || has_angle_placeholder(&lower)
+        || is_format_field(&lower)
     {
         return true;
     }
@@ -69,6 +70,20 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         _ => &lower[..],
     };
     tail.len() >= 4 && tail.iter().all(|&b| b == tail[0])
+}
+
+/// Is the value wholly one format or f-string field: `{password}`, `{cfg.db_password}`,
+/// `{pw()}`, `{secrets["db"]}`? (An ODBC value in braces, `{p;w}`, holds characters a name
+/// cannot.)
+fn is_format_field(value: &[u8]) -> bool {
+    let Some(inner) = value.strip_prefix(b"{").and_then(|v| v.strip_suffix(b"}")) else {
+        return false;
+    };
+    let name = inner
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        .count();
+    name > 0 && !inner[0].is_ascii_digit() && matches!(inner.get(name), None | Some(b'(' | b'['))
 }
 
 /// Does the value start with `<` or hold a `<name>` tag (`<password>`, `Bearer <YOUR TOKEN>`)? A
@@ -132,6 +147,10 @@ mod tests {
         assert!(is_placeholder(b"prefix<api key>suffix"));
         assert!(!is_placeholder(b"Hq#7v^Lr(2@w<N;b_Tq8M0c"));
         assert!(!is_placeholder(b"9kQ<>w<2z"));
+        assert!(is_placeholder(b"{make_password()}"));
+        assert!(!is_placeholder(b"{SSHA}q7Hw2kPz9xLm4vRt"));
+        assert!(is_placeholder(b"{cfg.db_password}"));
+        assert!(!is_placeholder(b"{_WuyCEENxSVi;2}"));
         assert!(is_placeholder(b"P4ssw0rd!"));
         assert!(!is_placeholder(b"sk-proj-4fGh8Jk2Lm9Np3Qr"));
     }
