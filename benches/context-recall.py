@@ -175,7 +175,7 @@ def tool_hits(tool, d):
         return {rel(f["location"]["path"]) for f in json.load(open(out))["findings"]}
     if tool == "kingfisher":
         subprocess.run([exe("kingfisher"), "scan", d, "--no-validate", "--no-update-check", "--git-history", "none",
-                        "--no-dedup", "-f", "json", "-o", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        "--no-dedup", "--confidence", "low", "-f", "json", "-o", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return {rel(f["finding"]["path"]) for f in json.load(open(out))["findings"]}
     if tool == "ripsecrets":
         p = subprocess.run([exe("ripsecrets"), "."], cwd=d, capture_output=True, text=True)
