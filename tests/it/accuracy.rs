@@ -414,9 +414,6 @@ fn credentials_in_declarations_calls_env_entries_and_tool_commands_are_found() {
             ),
         )
         .write(".env", format!("ENCRYPTION_KEY={aes}\n"));
-    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let findings = run.findings();
     let want = [
         (".env", "generic-credential-assignment"),
         ("ci/publish.sh", "cli-password-argument"),
@@ -430,27 +427,13 @@ fn credentials_in_declarations_calls_env_entries_and_tool_commands_are_found() {
         ("src/keys.rs", "generic-credential-assignment"),
         ("wp-config.php", "credential-name-value-call"),
     ];
-    assert_eq!(path_and_rule(&findings), want);
-    let mut secrets: Vec<&str> = findings
-        .iter()
-        .map(|f| f["secret"].as_str().unwrap())
-        .collect();
-    let mut expected = vec![
-        aes.as_str(),
-        docker.as_str(),
-        keystore.as_str(),
-        openssl.as_str(),
-        k8s.as_str(),
-        ecs.as_str(),
-        redis.as_str(),
-        auth.as_str(),
-        ts.as_str(),
-        rust.as_str(),
-        salt.as_str(),
-    ];
-    secrets.sort_unstable();
-    expected.sort_unstable();
-    assert_eq!(secrets, expected, "each secret is taken whole");
+    assert_found_whole(
+        &repo,
+        &want,
+        &[
+            &aes, &docker, &keystore, &openssl, &k8s, &ecs, &redis, &auth, &ts, &rust, &salt,
+        ],
+    );
 }
 
 /// Passwords in SQL, on administrators' command lines, typed into secret stores, and in the
@@ -506,9 +489,6 @@ fn credentials_in_sql_admin_commands_and_tool_files_are_found() {
         "autounattend.xml",
         format!("<AdministratorPassword>\n  <Value>{unattend}</Value>\n  <PlainText>true</PlainText>\n</AdministratorPassword>\n"),
     );
-    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let findings = run.findings();
     let want = [
         ("api.postman_environment.json", "env-entry-credential"),
         ("autounattend.xml", "windows-unattend-password"),
@@ -520,25 +500,21 @@ fn credentials_in_sql_admin_commands_and_tool_files_are_found() {
         ("ops/secrets.sh", "secret-store-cli-value"),
         ("sitemanager.xml", "filezilla-password"),
     ];
-    assert_eq!(path_and_rule(&findings), want);
-    let mut secrets: Vec<&str> = findings
-        .iter()
-        .map(|f| f["secret"].as_str().unwrap())
-        .collect();
-    let mut expected = vec![
-        postman.as_str(),
-        unattend.as_str(),
-        sql.as_str(),
-        arm.as_str(),
-        net.as_str(),
-        plink.as_str(),
-        kubectl.as_str(),
-        vault.as_str(),
-        filezilla_b64.as_str(),
-    ];
-    secrets.sort_unstable();
-    expected.sort_unstable();
-    assert_eq!(secrets, expected, "each secret is taken whole");
+    assert_found_whole(
+        &repo,
+        &want,
+        &[
+            &postman,
+            &unattend,
+            &sql,
+            &arm,
+            &net,
+            &plink,
+            &kubectl,
+            &vault,
+            &filezilla_b64,
+        ],
+    );
 }
 
 /// Credentials in C headers, byte-string keys, signing calls, positional login calls and device
@@ -580,9 +556,6 @@ fn credentials_in_headers_signing_and_login_calls_and_device_configs_are_found()
         "net/core1.cfg",
         format!("hostname core1\nenable secret 0 {ios}\n"),
     );
-    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let findings = run.findings();
     let want = [
         ("alerts.py", "login-call-password"),
         ("app/settings.py", "generic-credential-assignment"),
@@ -594,25 +567,13 @@ fn credentials_in_headers_signing_and_login_calls_and_device_configs_are_found()
         ("net/core1.cfg", "network-config-secret"),
         ("net/wpa_supplicant.conf", "network-config-secret"),
     ];
-    assert_eq!(path_and_rule(&findings), want);
-    let mut secrets: Vec<&str> = findings
-        .iter()
-        .map(|f| f["secret"].as_str().unwrap())
-        .collect();
-    let mut expected = vec![
-        smtp.as_str(),
-        bytes.as_str(),
-        gokey.as_str(),
-        jwt.as_str(),
-        pdo.as_str(),
-        define.as_str(),
-        cptr.as_str(),
-        ios.as_str(),
-        psk.as_str(),
-    ];
-    secrets.sort_unstable();
-    expected.sort_unstable();
-    assert_eq!(secrets, expected, "each secret is taken whole");
+    assert_found_whole(
+        &repo,
+        &want,
+        &[
+            &smtp, &bytes, &gokey, &jwt, &pdo, &define, &cptr, &ios, &psk,
+        ],
+    );
 }
 
 /// Passwords in build DSLs, OS installation files and long command-line options.
@@ -648,9 +609,6 @@ fn credentials_in_build_dsls_installers_and_option_flags_are_found() {
         "Keys.m",
         format!("NSString *const kAPIKey = @\"{objc}\";\n"),
     );
-    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let findings = run.findings();
     let want = [
         ("Keys.m", "generic-credential-assignment"),
         ("app/build.gradle", "credential-name-space-literal"),
@@ -658,21 +616,24 @@ fn credentials_in_build_dsls_installers_and_option_flags_are_found() {
         ("ks.cfg", "os-provisioning-password"),
         ("preseed.cfg", "os-provisioning-password"),
     ];
+    assert_found_whole(&repo, &want, &[&objc, &gradle, &flag, &kickstart, &preseed]);
+}
+
+/// Scan `repo` with secrets shown and check each finding's (path, rule id), sorted, and that
+/// the secrets reported are exactly `secrets` (each taken whole), in any order.
+fn assert_found_whole(repo: &TestRepo, want: &[(&str, &str)], secrets: &[&String]) {
+    let run = repo.leakgate(&["scan", ".", "--format", "json", "--show-secrets"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = run.findings();
     assert_eq!(path_and_rule(&findings), want);
-    let mut secrets: Vec<&str> = findings
+    let mut got: Vec<&str> = findings
         .iter()
         .map(|f| f["secret"].as_str().unwrap())
         .collect();
-    let mut expected = vec![
-        objc.as_str(),
-        gradle.as_str(),
-        flag.as_str(),
-        kickstart.as_str(),
-        preseed.as_str(),
-    ];
-    secrets.sort_unstable();
+    let mut expected: Vec<&str> = secrets.iter().map(|s| s.as_str()).collect();
+    got.sort_unstable();
     expected.sort_unstable();
-    assert_eq!(secrets, expected, "each secret is taken whole");
+    assert_eq!(got, expected, "each secret is taken whole");
 }
 
 /// Each finding's (path, rule id), sorted.
