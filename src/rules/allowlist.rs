@@ -35,12 +35,11 @@ pub struct AllowlistSpec {
 pub struct Allowlist {
     pub label: String,
     paths: Option<GlobSet>,
+    /// `regexes` then `unquoted_regexes`: the first `unquoted_from` apply to every value.
     regex_src: Vec<String>,
-    unquoted_src: Vec<String>,
-    /// Compiled on first use (built-in rules) or at load (user files, to report errors there):
-    /// `regexes` then `unquoted_regexes`, the first `unquoted_from` of them for every value.
-    regexes: std::sync::OnceLock<Vec<meta::Regex>>,
     unquoted_from: usize,
+    /// Compiled on first use (built-in rules) or at load (user files, to report errors there).
+    regexes: std::sync::OnceLock<Vec<meta::Regex>>,
     stopwords: Vec<String>,
     rules: Vec<String>,
 }
@@ -58,22 +57,18 @@ impl Allowlist {
             }
             Some(b.build().map_err(|e| e.to_string())?)
         };
+        let unquoted_from = spec.regexes.len();
+        let mut regex_src = spec.regexes;
+        regex_src.extend(spec.unquoted_regexes);
         let regexes = std::sync::OnceLock::new();
         if eager {
-            let all: Vec<String> = spec
-                .regexes
-                .iter()
-                .chain(&spec.unquoted_regexes)
-                .cloned()
-                .collect();
-            let _ = regexes.set(compile_regexes(&all)?);
+            let _ = regexes.set(compile_regexes(&regex_src)?);
         }
         Ok(Allowlist {
             label: spec.description.unwrap_or_else(|| label.to_string()),
             paths,
-            unquoted_from: spec.regexes.len(),
-            regex_src: spec.regexes,
-            unquoted_src: spec.unquoted_regexes,
+            regex_src,
+            unquoted_from,
             regexes,
             stopwords: spec
                 .stopwords
@@ -89,17 +84,9 @@ impl Allowlist {
         self.rules.is_empty() || self.rules.iter().any(|r| r == rule_id)
     }
 
-    fn sources(&self) -> Vec<String> {
-        self.regex_src
-            .iter()
-            .chain(&self.unquoted_src)
-            .cloned()
-            .collect()
-    }
-
     /// Compile the secret regexes now, reporting the first error (`rules check`).
     pub fn validate(&self) -> Result<(), String> {
-        compile_regexes(&self.sources()).map(|_| ())
+        compile_regexes(&self.regex_src).map(|_| ())
     }
 
     /// Is the secret value allowed (regex or stopword)? `quoted`: the value is a quoted string
@@ -107,7 +94,7 @@ impl Allowlist {
     pub fn allows_secret(&self, secret: &[u8], quoted: bool) -> bool {
         let regexes = self
             .regexes
-            .get_or_init(|| compile_regexes(&self.sources()).unwrap_or_default());
+            .get_or_init(|| compile_regexes(&self.regex_src).unwrap_or_default());
         let applicable = if quoted {
             &regexes[..self.unquoted_from.min(regexes.len())]
         } else {
@@ -137,7 +124,7 @@ impl Allowlist {
 
     /// Whether the allowlist has secret regexes or stopwords.
     pub fn has_secret_filters(&self) -> bool {
-        !self.regex_src.is_empty() || !self.unquoted_src.is_empty() || !self.stopwords.is_empty()
+        !self.regex_src.is_empty() || !self.stopwords.is_empty()
     }
 }
 

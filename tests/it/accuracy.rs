@@ -256,13 +256,7 @@ fn credential_formats_are_found_in_their_files() {
 #[test]
 fn credentials_in_code_commands_and_prose_are_found() {
     let mut g = Gen::new(74);
-    // Digits inside, so no value reads as a camelCase identifier by chance.
-    let mut pw = |alphabet: &[u8], n: usize| {
-        let mut p = g.chars(alphabet, n);
-        p.replace_range(0..2, "q7");
-        p.replace_range(5..6, "4");
-        p
-    };
+    let mut pw = |alphabet: &[u8], n: usize| password(&mut g, alphabet, n);
     let symbols: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789;(),!#";
     let (quoted, php, ruby, mysql, ssh) = (
         pw(symbols, 14),
@@ -364,12 +358,7 @@ fn credentials_in_code_commands_and_prose_are_found() {
 #[test]
 fn credentials_in_declarations_calls_env_entries_and_tool_commands_are_found() {
     let mut g = Gen::new(75);
-    let mut pw = |alphabet: &[u8], n: usize| {
-        let mut p = g.chars(alphabet, n);
-        p.replace_range(0..2, "q7");
-        p.replace_range(5..6, "4");
-        p
-    };
+    let mut pw = |alphabet: &[u8], n: usize| password(&mut g, alphabet, n);
     // A WordPress salt: symbols, `<` and a space are part of the secret.
     let salt = format!(
         "{}<N; {}",
@@ -442,12 +431,7 @@ fn credentials_in_declarations_calls_env_entries_and_tool_commands_are_found() {
 fn credentials_in_sql_admin_commands_and_tool_files_are_found() {
     use base64::Engine as _;
     let mut g = Gen::new(76);
-    let mut pw = || {
-        let mut p = g.chars(ALNUM, 14);
-        p.replace_range(0..2, "q7");
-        p.replace_range(5..6, "4");
-        p
-    };
+    let mut pw = || password(&mut g, ALNUM, 14);
     let [
         sql,
         net,
@@ -522,12 +506,7 @@ fn credentials_in_sql_admin_commands_and_tool_files_are_found() {
 #[test]
 fn credentials_in_headers_signing_and_login_calls_and_device_configs_are_found() {
     let mut g = Gen::new(77);
-    let mut pw = || {
-        let mut p = g.chars(ALNUM, 16);
-        p.replace_range(0..2, "q7");
-        p.replace_range(5..6, "4");
-        p
-    };
+    let mut pw = || password(&mut g, ALNUM, 16);
     let [define, cptr, bytes, gokey, jwt, pdo, smtp, psk, ios] = [(); 9].map(|()| pw());
     let repo = TestRepo::plain();
     repo.write(
@@ -581,9 +560,7 @@ fn credentials_in_headers_signing_and_login_calls_and_device_configs_are_found()
 fn credentials_in_build_dsls_installers_and_option_flags_are_found() {
     let mut g = Gen::new(78);
     let mut pw = || {
-        let mut p = g.chars(ALNUM, 16);
-        p.replace_range(0..2, "q7");
-        p.replace_range(5..6, "4");
+        let mut p = password(&mut g, ALNUM, 16);
         p.replace_range(9..10, "-");
         p
     };
@@ -617,6 +594,15 @@ fn credentials_in_build_dsls_installers_and_option_flags_are_found() {
         ("preseed.cfg", "os-provisioning-password"),
     ];
     assert_found_whole(&repo, &want, &[&objc, &gradle, &flag, &kickstart, &preseed]);
+}
+
+/// A generated password of `n` characters from `alphabet`, starting `q7` with a `4` at index 5:
+/// digits inside, so no value reads as a camelCase name by chance.
+fn password(g: &mut Gen, alphabet: &[u8], n: usize) -> String {
+    let mut p = g.chars(alphabet, n);
+    p.replace_range(0..2, "q7");
+    p.replace_range(5..6, "4");
+    p
 }
 
 /// Scan `repo` with secrets shown and check each finding's (path, rule id), sorted, and that
