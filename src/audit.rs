@@ -121,7 +121,9 @@ fn source_name(f: &Finding) -> &'static str {
 /// Options for the clean-up commands.
 #[derive(Debug, Clone, Default)]
 pub struct CleanupOptions {
-    /// Where the replacements file for `git filter-repo --replace-text` / BFG is (or would be).
+    /// Where the replacements file for `git filter-repo --replace-text` / BFG was written (`None`:
+    /// not asked for; the commands then name `FILE`, which `leakgate audit --replacements FILE`
+    /// writes).
     pub replacements_file: Option<String>,
 }
 
@@ -227,7 +229,7 @@ pub fn merge(
             let file = cleanup
                 .replacements_file
                 .clone()
-                .unwrap_or_else(|| "replacements.txt".to_string());
+                .unwrap_or_else(|| "FILE".to_string());
             s.rotation.cleanup = vec![
                 format!("git filter-repo --replace-text {file}"),
                 format!(
@@ -261,19 +263,8 @@ pub fn write_replacements(
     secrets: &[AuditSecret],
 ) -> std::io::Result<usize> {
     use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
+    let mut f = crate::safe_fs::create(path, crate::safe_fs::Mode::Private)
+        .map_err(std::io::Error::other)?;
     let mut n = 0;
     for s in secrets.iter().filter(|s| s.ever_committed) {
         // git filter-repo and BFG both read a plain line as a literal.

@@ -246,8 +246,8 @@ pub struct AuditArgs {
     /// Also scan dependency and cache folders of the working tree.
     #[arg(long)]
     pub include_deps: bool,
-    /// Where to write the history clean-up replacements file (0600; it holds the secrets).
-    /// Default: leakgate-replacements.txt in the git directory, written only when a secret was
+    /// Write the history clean-up replacements file for git filter-repo / BFG here (0600; it
+    /// holds the secrets in clear). Not written unless asked for, and only when a secret was
     /// ever committed.
     #[arg(long, value_name = "FILE")]
     pub replacements: Option<PathBuf>,

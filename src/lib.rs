@@ -16,4 +16,5 @@ pub mod log;
 pub mod progress;
 pub mod report;
 pub mod rules;
+pub mod safe_fs;
 pub mod source;

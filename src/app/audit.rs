@@ -76,27 +76,26 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
         None => None,
     };
 
-    let replacements = args
-        .replacements
-        .clone()
-        .unwrap_or_else(|| repo.git_dir().join("leakgate-replacements.txt"));
     let mut worktree_findings = tree
         .as_ref()
         .map(|t| t.findings.clone())
         .unwrap_or_default();
+    let replacements = args.replacements.as_deref();
     let secrets = audit::merge(
         &mut worktree_findings,
         &hist.findings,
         &CleanupOptions {
-            replacements_file: Some(replacements.display().to_string()),
+            replacements_file: replacements.map(|p| p.display().to_string()),
         },
     );
-    let replacements_file = if secrets.iter().any(|s| s.ever_committed) {
-        audit::write_replacements(&replacements, &secrets)
-            .with_context(|| format!("cannot write {}", replacements.display()))?;
-        Some(replacements.display().to_string())
-    } else {
-        None
+    // The replacements file holds the secrets in clear: written only when asked for.
+    let replacements_file = match replacements {
+        Some(path) if secrets.iter().any(|s| s.ever_committed) => {
+            audit::write_replacements(path, &secrets)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Some(path.display().to_string())
+        }
+        _ => None,
     };
 
     // One report: both sets of findings, both summaries.

@@ -12,6 +12,7 @@ use crate::source::git;
 use crate::source::worktree::WalkOptions;
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::PathBuf;
 
 pub(super) fn run(cmd: BaselineCommand) -> Result<Outcome> {
@@ -79,7 +80,9 @@ fn write(a: &BaselineArgs, update: bool) -> Result<Outcome> {
     } else {
         "created".to_string()
     };
-    std::fs::write(&file, new.to_json())
+    crate::safe_fs::create(&file, crate::safe_fs::Mode::Shared)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut f| Ok(f.write_all(new.to_json().as_bytes())?))
         .with_context(|| format!("cannot write {}", file.display()))?;
     println!(
         "{}: {} entr{} ({message})",

@@ -11,7 +11,7 @@ use crate::history::{self, HistoryOptions, Scope};
 use crate::report::Format;
 use crate::source::git;
 use anyhow::{Context, Result, anyhow, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What the CI job is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,11 +216,8 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
     );
     emit(&report, &out)?;
     if let Some(path) = env("GITHUB_STEP_SUMMARY") {
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&path)
-            .with_context(|| format!("cannot append to GITHUB_STEP_SUMMARY ({path})"))?;
+        let mut f = crate::safe_fs::append(Path::new(&path))
+            .with_context(|| format!("GITHUB_STEP_SUMMARY ({path})"))?;
         report
             .write(Format::Markdown, Default::default(), &mut f)
             .context("cannot write the step summary")?;

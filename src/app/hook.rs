@@ -68,15 +68,23 @@ fn hooks_for(a: &HookInstallArgs) -> Vec<(&'static str, &'static str)> {
 }
 
 fn is_ours(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| t.lines().take(3).any(|l| l.starts_with(MARKER)))
+    crate::safe_fs::read_small(path, 4096).is_ok_and(|t| {
+        String::from_utf8_lossy(&t)
+            .lines()
+            .take(3)
+            .any(|l| l.starts_with(MARKER))
+    })
 }
 
 fn write_script(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    use std::io::Write;
+    let mut f = crate::safe_fs::create(path, crate::safe_fs::Mode::Executable)?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o755))?;
     }
     Ok(())
 }

@@ -127,21 +127,13 @@ pub(crate) fn complete(report: Report, c: Completion<'_>, out: &OutputConfig) ->
     Ok(Outcome::of(&report))
 }
 
-/// Open the output destination: `--output FILE` (created with 0600 permissions) or stdout.
+/// Open the output destination: `--output FILE` (created with 0600 permissions, never through a
+/// symlink, only as a regular file) or stdout.
 pub(crate) fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
     match path {
         None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
         Some(p) => {
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                o.mode(0o600);
-            }
-            let f = o
-                .open(p)
-                .with_context(|| format!("cannot create output file {}", p.display()))?;
+            let f = crate::safe_fs::create(p, crate::safe_fs::Mode::Private)?;
             Ok(Box::new(std::io::BufWriter::new(f)))
         }
     }

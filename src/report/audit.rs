@@ -148,6 +148,11 @@ pub fn write_human(
             out,
             "replacements file for git filter-repo / BFG: {f} (mode 0600; it holds the secrets: delete it when done)"
         )?;
+    } else if list.iter().any(|s| s.ever_committed) {
+        writeln!(
+            out,
+            "no replacements file written: `leakgate audit --replacements FILE` writes the one the clean-up commands read (mode 0600; it holds the secrets in clear: delete it when done)"
+        )?;
     }
     let s = &report.summary;
     writeln!(

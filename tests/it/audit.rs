@@ -115,8 +115,20 @@ fn audit_merges_per_secret_and_orders_by_risk() {
             "secret leaked into the JSON report"
         );
     }
-    // The replacements file holds the committed secrets, and only the owner can read it.
-    let path = repo.join(".git/leakgate-replacements.txt");
+    // The replacements file is written only when asked for: it holds the committed secrets,
+    // and only the owner can read it.
+    assert!(!repo.join(".git/leakgate-replacements.txt").exists());
+    let out = TestRepo::plain();
+    let path = out.join("replacements.txt");
+    let run = repo.leakgate(&[
+        "audit",
+        ".",
+        "--format",
+        "json",
+        "--replacements",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
         text.contains(&secrets[2]) && text.contains(&secrets[1]) && !text.contains(&secrets[0])

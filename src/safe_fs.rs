@@ -1,0 +1,310 @@
+//! Opening files in places a scanned repository may control, for reading and for writing.
+//!
+//! A repository handed to an auditor can plant a symlink where leakgate writes (`leakgate.sarif ->
+//! ~/.bashrc`) or swap a file it reads for a FIFO (which blocks `open` forever) or a symlink. So
+//! every file leakgate writes is created without following a symlink in its last component and
+//! must turn out to be a regular file, and every file it reads is opened without following a
+//! symlink and without blocking, then checked with `fstat` on the opened descriptor (no window
+//! between the check and the use). Files that hold secrets are created, or reset, to mode 0600.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+/// Why a file could not be opened safely.
+#[derive(Debug, thiserror::Error)]
+pub enum SafeFsError {
+    #[error("refusing to write {path}: it is a symlink (leakgate never writes through one)")]
+    Symlink { path: PathBuf },
+    #[error("refusing to {action} {path}: it is a {kind}, not a regular file")]
+    NotRegular {
+        path: PathBuf,
+        action: &'static str,
+        kind: &'static str,
+    },
+    #[error("cannot {action} {path}")]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SafeFsError {
+    /// The underlying I/O error kind, if this is an I/O error.
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            SafeFsError::Io { source, .. } => Some(source.kind()),
+            _ => None,
+        }
+    }
+}
+
+/// Who may read a file leakgate creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The file holds secrets (reports, replacements): 0600, also when it already existed.
+    Private,
+    /// An ordinary file (a baseline, meant to be committed): 0644 before the umask.
+    Shared,
+    /// A script git runs (a hook): 0755 before the umask.
+    Executable,
+}
+
+impl Mode {
+    fn bits(self) -> u32 {
+        match self {
+            Mode::Private => 0o600,
+            Mode::Shared => 0o644,
+            Mode::Executable => 0o755,
+        }
+    }
+}
+
+/// A short name for a file type, for messages.
+pub fn kind_name(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "FIFO";
+        }
+        if ft.is_socket() {
+            return "socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "device";
+        }
+    }
+    if ft.is_symlink() {
+        "symlink"
+    } else if ft.is_dir() {
+        "directory"
+    } else if ft.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(unix)]
+fn no_follow(o: &mut OpenOptions) {
+    use std::os::unix::fs::OpenOptionsExt;
+    o.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+}
+
+#[cfg(not(unix))]
+fn no_follow(_: &mut OpenOptions) {}
+
+/// Was this open refused because the last component is a symlink (`O_NOFOLLOW`)?
+fn is_symlink_refusal(e: &std::io::Error, path: &Path) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return true;
+    }
+    let _ = e;
+    path.symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// A non-blocking open for writing of a FIFO nobody reads fails with `ENXIO`.
+fn is_fifo_without_reader(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    return e.raw_os_error() == Some(libc::ENXIO);
+    #[cfg(not(unix))]
+    false
+}
+
+/// Check an opened file is a regular file.
+fn check_regular(f: &File, path: &Path, action: &'static str) -> Result<(), SafeFsError> {
+    let meta = f.metadata().map_err(|source| SafeFsError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    })?;
+    if meta.file_type().is_file() {
+        Ok(())
+    } else {
+        Err(SafeFsError::NotRegular {
+            path: path.to_path_buf(),
+            action,
+            kind: kind_name(&meta.file_type()),
+        })
+    }
+}
+
+fn open_for_write(path: &Path, mode: Mode, append: bool) -> Result<File, SafeFsError> {
+    let action = if append { "append to" } else { "write" };
+    let mut o = OpenOptions::new();
+    o.write(true).create(true).append(append);
+    no_follow(&mut o);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(mode.bits());
+    }
+    let io = |source| SafeFsError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    };
+    let f = o.open(path).map_err(|e| {
+        if is_symlink_refusal(&e, path) {
+            SafeFsError::Symlink {
+                path: path.to_path_buf(),
+            }
+        } else if is_fifo_without_reader(&e) {
+            SafeFsError::NotRegular {
+                path: path.to_path_buf(),
+                action,
+                kind: "FIFO",
+            }
+        } else {
+            io(e)
+        }
+    })?;
+    // Only now that it is known to be a regular file is anything changed: a FIFO or device
+    // planted under the name is neither truncated nor written.
+    check_regular(&f, path, action)?;
+    if !append {
+        f.set_len(0).map_err(io)?;
+    }
+    #[cfg(unix)]
+    if mode == Mode::Private {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(mode.bits()))
+            .map_err(io)?;
+    }
+    Ok(f)
+}
+
+/// Create (or truncate) `path` for writing, never through a symlink, only as a regular file.
+pub fn create(path: &Path, mode: Mode) -> Result<File, SafeFsError> {
+    open_for_write(path, mode, false)
+}
+
+/// Open `path` for appending (created if absent), never through a symlink, only a regular file.
+pub fn append(path: &Path) -> Result<File, SafeFsError> {
+    open_for_write(path, Mode::Shared, true)
+}
+
+/// Open `path` for reading without following a symlink and without blocking: a symlink, FIFO,
+/// socket or device is refused (`NotRegular`), whatever the walk that found the path saw.
+pub fn open_regular(path: &Path) -> Result<(File, std::fs::Metadata), SafeFsError> {
+    let action = "read";
+    let mut o = OpenOptions::new();
+    o.read(true);
+    no_follow(&mut o);
+    let f = o.open(path).map_err(|e| {
+        if is_symlink_refusal(&e, path) {
+            SafeFsError::NotRegular {
+                path: path.to_path_buf(),
+                action,
+                kind: "symlink",
+            }
+        } else {
+            SafeFsError::Io {
+                path: path.to_path_buf(),
+                action,
+                source: e,
+            }
+        }
+    })?;
+    check_regular(&f, path, action)?;
+    let meta = f.metadata().map_err(|source| SafeFsError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    })?;
+    Ok((f, meta))
+}
+
+/// Read a small file (a hook script, a config) safely, up to `max` bytes.
+pub fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, SafeFsError> {
+    use std::io::Read;
+    let (f, _) = open_regular(path)?;
+    let mut buf = Vec::new();
+    f.take(max)
+        .read_to_end(&mut buf)
+        .map_err(|source| SafeFsError::Io {
+            path: path.to_path_buf(),
+            action: "read",
+            source,
+        })?;
+    Ok(buf)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn never_writes_through_a_symlink() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("target");
+        std::fs::write(&target, "keep").unwrap();
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = create(&link, Mode::Private).unwrap_err();
+        assert!(matches!(e, SafeFsError::Symlink { .. }), "{e}");
+        assert!(append(&link).is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        // A dangling symlink is refused too (it would otherwise create its target).
+        let dangling = d.path().join("dangling");
+        std::os::unix::fs::symlink(d.path().join("absent"), &dangling).unwrap();
+        assert!(create(&dangling, Mode::Private).is_err());
+        assert!(!d.path().join("absent").exists());
+    }
+
+    #[test]
+    fn never_opens_a_fifo_for_writing_or_reading() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string; mkfifo has no other preconditions.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = create(&fifo, Mode::Private).unwrap_err();
+        assert!(
+            matches!(e, SafeFsError::NotRegular { kind: "FIFO", .. }),
+            "{e}"
+        );
+        let e = open_regular(&fifo).unwrap_err();
+        assert!(
+            matches!(e, SafeFsError::NotRegular { kind: "FIFO", .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn private_files_are_0600_even_when_they_existed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("report");
+        std::fs::write(&p, "old content that is longer").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut f = create(&p, Mode::Private).unwrap();
+        f.write_all(b"new").unwrap();
+        drop(f);
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn reading_refuses_symlinks() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("t");
+        std::fs::write(&target, "x").unwrap();
+        let link = d.path().join("l");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(
+            open_regular(&link),
+            Err(SafeFsError::NotRegular {
+                kind: "symlink",
+                ..
+            })
+        ));
+        assert_eq!(read_small(&target, 10).unwrap(), b"x");
+    }
+}
