@@ -237,6 +237,9 @@ pub fn merge(
                 ),
             ];
             s.rotation.cleanup_note = "Rotate first: rewriting history does not un-expose a secret that was pushed, cloned or fetched. Use either command (git filter-repo: pip install git-filter-repo; BFG Repo-Cleaner), then force-push every rewritten branch and tag, ask collaborators to re-clone, and ask your host to purge cached views and pull-request refs.".to_string();
+            if cleanup.replacements_file.is_none() {
+                s.rotation.cleanup_note.push_str(" FILE is the replacements file `leakgate audit --replacements FILE` writes (mode 0600: it holds the secrets in clear; delete it when done).");
+            }
         }
         s.locations
             .sort_by(|a, b| (a.kind, &a.path, a.line).cmp(&(b.kind, &b.path, b.line)));
