@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     let out = OutputConfig::from_args(&args.output);
     let start = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
-    let repo = git::discover(&start)?
+    let repo = git::discover_with(&start, git::Vet::Deep)?
         .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))?;
     let workdir = repo.workdir().map(PathBuf::from);
     let root = workdir

@@ -24,7 +24,7 @@ pub(super) fn run(cmd: BaselineCommand) -> Result<Outcome> {
 
 fn write(a: &BaselineArgs, update: bool) -> Result<Outcome> {
     let start = a.repo.clone().unwrap_or_else(|| PathBuf::from("."));
-    let repo = git::discover(&start)?
+    let repo = git::discover_with(&start, git::Vet::Deep)?
         .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))?;
     let root = repo
         .workdir()

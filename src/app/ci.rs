@@ -118,7 +118,7 @@ fn resolve(repo: &gix::Repository, rev: &str) -> Option<gix::ObjectId> {
 pub(super) fn run(args: CiArgs) -> Result<Outcome> {
     let out = OutputConfig::from_args(&args.output);
     let start = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
-    let repo = git::discover(&start)?
+    let repo = git::discover_with(&start, git::Vet::Deep)?
         .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))?;
     let range = detect(&args)?;
     let rules = config::load_rules(&args.config, repo.workdir())?;

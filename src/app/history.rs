@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
     let out = OutputConfig::from_args(&args.output);
     let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
-    let repo = git::discover(&path)?
+    let repo = git::discover_with(&path, git::Vet::Deep)?
         .ok_or_else(|| anyhow!("'{}' is not inside a git repository", path.display()))?;
     let config_root = repo.workdir().map(PathBuf::from);
     let rules = config::load_rules(&args.config, config_root.as_deref())?;

@@ -23,10 +23,37 @@ pub enum GitError {
     },
     #[error("cannot evaluate gitignore rules: {0}")]
     Excludes(String),
+    #[error(
+        "refusing to read {path}: it is a {kind}, not a regular file (git and leakgate would block on it)"
+    )]
+    Special { path: String, kind: &'static str },
+}
+
+/// How much of a git directory is checked for special files before gix reads from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vet {
+    /// The files every command reads (config, HEAD, index, packed-refs, refs/, pack indexes):
+    /// cheap enough for a pre-commit hook.
+    Shallow,
+    /// Every file under the git and common directories, loose objects included: for commands
+    /// that read the object database.
+    Deep,
+}
+
+/// The repository containing `path`, or `None` when there is none; see [`discover_with`].
+pub fn discover(path: &Path) -> Result<Option<gix::Repository>, GitError> {
+    discover_with(path, Vet::Shallow)
 }
 
 /// The repository containing `path`, or `None` when there is none.
-pub fn discover(path: &Path) -> Result<Option<gix::Repository>, GitError> {
+///
+/// Its location comes from the file system alone: a `.git` directory (or `.git` file, for linked
+/// worktrees and submodules) in `path` or above it. The repository's own configuration cannot
+/// move what is scanned: `core.worktree` and `core.bare` are overridden so the working tree is
+/// the directory holding `.git` (a bare repository stays bare), and `include`/`includeIf` are
+/// not followed. A git directory holding a FIFO, socket or device, which git and gix would block
+/// on forever, is refused.
+pub fn discover_with(path: &Path, vet: Vet) -> Result<Option<gix::Repository>, GitError> {
     use gix::discover::upwards::Error as E;
     // Discovery starts from a directory: a file's own directory.
     let path = if path.is_dir() {
@@ -41,19 +68,149 @@ pub fn discover(path: &Path) -> Result<Option<gix::Repository>, GitError> {
         path: path.display().to_string(),
         message,
     };
-    match gix::discover::upwards(path) {
-        Ok(_) => gix::discover(path)
-            .map(Some)
-            .map_err(|e| open_err(e.to_string())),
-        Err(e) => match e.downcast_any_ref::<E>() {
-            Some(
-                E::NoGitRepository { .. }
-                | E::NoGitRepositoryWithinCeiling { .. }
-                | E::NoGitRepositoryWithinFs { .. },
-            ) => Ok(None),
-            _ => Err(open_err(e.to_string())),
-        },
+    // Discovery itself reads `HEAD` and `config` of every candidate it looks at.
+    vet_candidates(path)?;
+    let found = match gix::discover::upwards(path) {
+        Ok((found, _trust)) => found,
+        Err(e) => {
+            return match e.downcast_any_ref::<E>() {
+                Some(
+                    E::NoGitRepository { .. }
+                    | E::NoGitRepositoryWithinCeiling { .. }
+                    | E::NoGitRepositoryWithinFs { .. },
+                ) => Ok(None),
+                _ => Err(open_err(e.to_string())),
+            };
+        }
+    };
+    let (git_dir, work_dir) = found.into_repository_and_work_tree_directories();
+    vet_git_dir(&git_dir, vet)?;
+    let mut repo = gix::open(&git_dir).map_err(|e| open_err(e.to_string()))?;
+    // The working tree is where `.git` was found, whatever `core.worktree` or `core.bare` say.
+    repo.set_workdir(work_dir.clone())
+        .map_err(|e| open_err(e.to_string()))?;
+    if repo.common_dir() != repo.git_dir() {
+        vet_git_dir(repo.common_dir(), vet)?;
     }
+    crate::debug!(
+        "repository {} (work tree {:?}, found {:?})",
+        repo.git_dir().display(),
+        repo.workdir(),
+        work_dir
+    );
+    Ok(Some(repo))
+}
+
+/// Names in a git directory that gix may read for any command.
+const SHALLOW_VET: &[&str] = &[
+    "config",
+    "config.worktree",
+    "HEAD",
+    "index",
+    "packed-refs",
+    "commondir",
+    "gitdir",
+    "shallow",
+    "FETCH_HEAD",
+    "ORIG_HEAD",
+    "MERGE_HEAD",
+    "info/exclude",
+    "info/grafts",
+    "objects/info/alternates",
+];
+
+/// The error for `p` when it is a FIFO, socket or device (or a symlink to one): opening it would
+/// block forever or read without end. Absent files, regular files and directories are fine.
+fn special(p: &Path) -> Option<GitError> {
+    // Follow a symlink for the check: what gix opens is the target.
+    let m = std::fs::metadata(p).ok()?;
+    (!m.is_file() && !m.is_dir()).then(|| GitError::Special {
+        path: p.display().to_string(),
+        kind: crate::safe_fs::kind_name(&m.file_type()),
+    })
+}
+
+/// The global excludes file gix reads: `core.excludesFile`, else `$XDG_CONFIG_HOME/git/ignore`
+/// (`~/.config/git/ignore`).
+fn global_excludes_file(repo: &gix::Repository) -> Option<PathBuf> {
+    if let Ok(Some(p)) = repo.config_snapshot().trusted_path("core.excludesFile") {
+        return Some(p);
+    }
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(config_home.join("git").join("ignore"))
+}
+
+/// Shallow-vet every git directory discovery may look at from `path` upwards: `.git` directories,
+/// the directory a `.git` file names, and directories that look like bare repositories.
+fn vet_candidates(path: &Path) -> Result<(), GitError> {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    for dir in abs.ancestors() {
+        let dot_git = dir.join(".git");
+        match std::fs::symlink_metadata(&dot_git) {
+            Ok(m) if m.is_dir() => vet_git_dir(&dot_git, Vet::Shallow)?,
+            Ok(m) if m.is_file() => {
+                if let Some(target) = gitdir_file_target(&dot_git) {
+                    vet_git_dir(&target, Vet::Shallow)?;
+                }
+            }
+            Ok(_) => {
+                if let Some(e) = special(&dot_git) {
+                    return Err(e);
+                }
+            }
+            Err(_) => {}
+        }
+        if dir.join("HEAD").symlink_metadata().is_ok() || dir.join("objects").is_dir() {
+            vet_git_dir(dir, Vet::Shallow)?;
+        }
+    }
+    Ok(())
+}
+
+/// The directory a `.git` file (`gitdir: PATH`) points to, read without following a symlink or
+/// blocking.
+fn gitdir_file_target(dot_git: &Path) -> Option<PathBuf> {
+    let text = crate::safe_fs::read_small(dot_git, 4096).ok()?;
+    let text = String::from_utf8(text).ok()?;
+    let target = text.trim().strip_prefix("gitdir:")?.trim();
+    let target = Path::new(target);
+    Some(match dot_git.parent() {
+        Some(parent) if target.is_relative() => parent.join(target),
+        _ => target.to_path_buf(),
+    })
+}
+
+/// Refuse a git directory that holds a FIFO, socket or device (or a symlink to one) where git
+/// data lives: opening one blocks forever or reads without end.
+fn vet_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
+    let check = |p: &Path| special(p).map_or(Ok(()), Err);
+    for name in SHALLOW_VET {
+        check(&dir.join(name))?;
+    }
+    let roots: &[&str] = match vet {
+        Vet::Shallow => &["refs", "objects/pack"],
+        Vet::Deep => &["refs", "objects", "logs", "worktrees", "info"],
+    };
+    for root in roots {
+        let mut stack = vec![dir.join(root)];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let Ok(ft) = e.file_type() else { continue };
+                if ft.is_dir() {
+                    stack.push(e.path());
+                } else if !ft.is_file() {
+                    check(&e.path())?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A repository with a working tree, its index and HEAD tree loaded once.
@@ -62,6 +219,9 @@ pub struct RepoView {
     workdir: PathBuf,
     index: gix::index::File,
     head_tree: Option<gix::ObjectId>,
+    /// The global excludes file (`core.excludesFile`, else `~/.config/git/ignore`) when it is a
+    /// FIFO, socket or device, which gix would block on: ignore rules cannot be evaluated.
+    special_excludes: Option<GitError>,
 }
 
 impl RepoView {
@@ -83,11 +243,13 @@ impl RepoView {
         })?;
         let index = gix::index::File::clone(&index);
         let head_tree = repo.head_tree_id().ok().map(|id| id.detach());
+        let special_excludes = global_excludes_file(&repo).and_then(|p| special(&p));
         Ok(Some(RepoView {
             repo: repo.into_sync(),
             workdir,
             index,
             head_tree,
+            special_excludes,
         }))
     }
 
@@ -149,6 +311,12 @@ impl RepoView {
 
     /// Is `rel` (or a directory above it) matched by a gitignore rule?
     pub fn is_ignored(&self, rel: &BStr) -> Result<bool, GitError> {
+        if let Some(GitError::Special { path, kind }) = &self.special_excludes {
+            return Err(GitError::Special {
+                path: path.clone(),
+                kind,
+            });
+        }
         let repo = self.repo.to_thread_local();
         let mut stack = repo
             .excludes(
@@ -158,6 +326,19 @@ impl RepoView {
             )
             .map_err(|e| GitError::Excludes(e.to_string()))?;
         let components: Vec<&[u8]> = rel.split(|&b| b == b'/').collect();
+        // gix opens every `.gitignore` on the way with a blocking open: a FIFO planted under
+        // that name would hang the scan.
+        let mut dir = self.workdir.clone();
+        for (i, c) in components.iter().enumerate() {
+            if let Some(e) = special(&dir.join(".gitignore")) {
+                return Err(e);
+            }
+            if i + 1 < components.len() {
+                let c = gix::path::from_bstr(c.as_bstr())
+                    .map_err(|e| GitError::Excludes(e.to_string()))?;
+                dir.push(c);
+            }
+        }
         for i in 1..=components.len() {
             let prefix = BString::from(components[..i].join(&b'/'));
             let is_file = i == components.len();

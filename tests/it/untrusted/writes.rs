@@ -1,6 +1,7 @@
 //! What leakgate writes: never through a planted symlink, never into a FIFO, secrets-holding
 //! files 0600, and nothing at all inside an audited repository unless asked.
 
+use super::mkfifo;
 use crate::support::{Gen, TestRepo, leakgate};
 use std::path::Path;
 
@@ -16,12 +17,6 @@ fn committed_key() -> (TestRepo, String) {
 
 fn symlink(target: &Path, link: &Path) {
     std::os::unix::fs::symlink(target, link).expect("symlink");
-}
-
-fn mkfifo(p: &Path) {
-    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
-    // SAFETY: a valid C string; mkfifo has no other preconditions.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
 }
 
 /// Every file under `dir` (but `.git/index`-independent): path, length and modification time.
