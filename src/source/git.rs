@@ -5,6 +5,7 @@
 
 use crate::finding::Exposure;
 use crate::source::worktree::TrackedDirs;
+use gix::ObjectId;
 use gix::bstr::{BStr, BString, ByteSlice};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,25 @@ pub enum GitError {
     },
     #[error("cannot evaluate gitignore rules: {0}")]
     Excludes(String),
+    #[error("HEAD of the git repository at {path} cannot be read: {message}")]
+    Head { path: String, message: String },
+}
+
+/// The commit HEAD points to and its tree; `None` when HEAD is unborn (a new repository, an
+/// orphan branch). A HEAD that cannot be read, or that does not lead to a readable commit, is an
+/// error: taken for unborn, it would make every committed file look new (`staged`).
+pub fn head_commit(repo: &gix::Repository) -> Result<Option<(ObjectId, ObjectId)>, GitError> {
+    let err = |e: &dyn std::error::Error| GitError::Head {
+        path: repo.git_dir().display().to_string(),
+        message: describe(e),
+    };
+    let mut head = repo.head().map_err(|e| err(&e))?;
+    if head.is_unborn() {
+        return Ok(None);
+    }
+    let commit = head.peel_to_commit().map_err(|e| err(&e))?;
+    let tree = commit.tree_id().map_err(|e| err(&e))?;
+    Ok(Some((commit.id, tree.detach())))
 }
 
 /// The repository containing `path`, or `None` when there is none.
@@ -56,12 +76,46 @@ pub fn discover(path: &Path) -> Result<Option<gix::Repository>, GitError> {
     }
 }
 
+/// An error and its causes on one line, without the bytes gix quotes as the input it could not
+/// parse (a ref file's content is the repository's to choose).
+pub fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = without_input(&e.to_string());
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = without_input(&s.to_string());
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out.replace('\n', " ")
+}
+
+/// `message, input="…", line=2` -> `message, line=2`.
+fn without_input(text: &str) -> String {
+    let Some((head, rest)) = text.split_once(", input=\"") else {
+        return text.to_string();
+    };
+    // Skip the quoted value, honouring backslash escapes.
+    let mut escaped = false;
+    let end = rest.char_indices().find(|&(_, c)| {
+        let close = c == '"' && !escaped;
+        escaped = c == '\\' && !escaped;
+        close
+    });
+    match end {
+        Some((i, _)) => format!("{head}{}", without_input(&rest[i + 1..])),
+        None => head.to_string(),
+    }
+}
+
 /// A repository with a working tree, its index and HEAD tree loaded once.
 pub struct RepoView {
     repo: gix::ThreadSafeRepository,
     workdir: PathBuf,
     index: gix::index::File,
-    head_tree: Option<gix::ObjectId>,
+    head_tree: Option<ObjectId>,
 }
 
 impl RepoView {
@@ -82,7 +136,7 @@ impl RepoView {
             message: e.to_string(),
         })?;
         let index = gix::index::File::clone(&index);
-        let head_tree = repo.head_tree_id().ok().map(|id| id.detach());
+        let head_tree = head_commit(&repo)?.map(|(_, tree)| tree);
         Ok(Some(RepoView {
             repo: repo.into_sync(),
             workdir,

@@ -12,3 +12,4 @@ mod rules;
 mod sarif_check;
 mod scan;
 mod support;
+mod untrusted;
