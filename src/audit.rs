@@ -3,6 +3,8 @@
 //! and a rotation plan: the provider's steps, what to check afterwards, and how to clean history.
 
 use crate::finding::{Exposure, Finding};
+// Every name leakgate puts into a command it suggests is quoted for the shell.
+use crate::report::escape::shell;
 use crate::rules::Severity;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -118,6 +120,35 @@ fn source_name(f: &Finding) -> &'static str {
     }
 }
 
+impl AuditSecret {
+    /// A secret as its first finding shows it, before the other findings are merged in.
+    fn first_seen(f: &Finding) -> Self {
+        AuditSecret {
+            fingerprint: f.fingerprint.clone(),
+            rule_id: f.rule_id.clone(),
+            provider: f.provider.clone(),
+            description: f.description.clone(),
+            severity: f.severity,
+            secret: f.secret.clone(),
+            risk: Risk::Unreachable,
+            ever_committed: false,
+            in_head: false,
+            pushed: false,
+            on_disk: false,
+            first_exposure: None,
+            locations: Vec::new(),
+            rotation: Plan {
+                url: f.rotation.url.clone(),
+                steps: f.rotation.steps.clone(),
+                check_afterwards: String::new(),
+                cleanup: Vec::new(),
+                cleanup_note: String::new(),
+            },
+            raw_secret: f.raw_secret.clone(),
+        }
+    }
+}
+
 /// Options for the clean-up commands.
 #[derive(Debug, Clone, Default)]
 pub struct CleanupOptions {
@@ -143,29 +174,7 @@ pub fn merge(
     for f in history.iter().chain(worktree.iter()) {
         let s = by_fp
             .entry(f.fingerprint.clone())
-            .or_insert_with(|| AuditSecret {
-                fingerprint: f.fingerprint.clone(),
-                rule_id: f.rule_id.clone(),
-                provider: f.provider.clone(),
-                description: f.description.clone(),
-                severity: f.severity,
-                secret: f.secret.clone(),
-                risk: Risk::Unreachable,
-                ever_committed: false,
-                in_head: false,
-                pushed: false,
-                on_disk: false,
-                first_exposure: None,
-                locations: Vec::new(),
-                rotation: Plan {
-                    url: f.rotation.url.clone(),
-                    steps: f.rotation.steps.clone(),
-                    check_afterwards: String::new(),
-                    cleanup: Vec::new(),
-                    cleanup_note: String::new(),
-                },
-                raw_secret: f.raw_secret.clone(),
-            });
+            .or_insert_with(|| AuditSecret::first_seen(f));
         let is_history = matches!(f.exposure, Exposure::Reachable | Exposure::Unreachable);
         if is_history {
             if let Some(c) = &f.commit {
@@ -231,9 +240,10 @@ pub fn merge(
                 .clone()
                 .unwrap_or_else(|| "FILE".to_string());
             s.rotation.cleanup = vec![
-                format!("git filter-repo --replace-text {file}"),
+                format!("git filter-repo --replace-text {}", shell(&file)),
                 format!(
-                    "bfg --replace-text {file} && git reflog expire --expire=now --all && git gc --prune=now --aggressive"
+                    "bfg --replace-text {} && git reflog expire --expire=now --all && git gc --prune=now --aggressive",
+                    shell(&file)
                 ),
             ];
             s.rotation.cleanup_note = "Rotate first: rewriting history does not un-expose a secret that was pushed, cloned or fetched. Use either command (git filter-repo: pip install git-filter-repo; BFG Repo-Cleaner), then force-push every rewritten branch and tag, ask collaborators to re-clone, and ask your host to purge cached views and pull-request refs.".to_string();

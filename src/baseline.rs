@@ -29,12 +29,11 @@ pub enum BaselineError {
     },
     #[error("baseline {file}: unsupported version {found} (this leakgate reads version {VERSION})")]
     Version { file: String, found: u32 },
-    #[error("baseline {file}: entry {index} has an invalid fingerprint '{fingerprint}'")]
-    Entry {
-        file: String,
-        index: usize,
-        fingerprint: String,
-    },
+    /// The fingerprint itself is not shown: a value in its place may be anything, even a secret.
+    #[error(
+        "baseline {file}: entry {index} has an invalid fingerprint (expected lg1: or lg1h: and 64 hex digits)"
+    )]
+    Entry { file: String, index: usize },
 }
 
 /// One accepted secret.
@@ -100,7 +99,8 @@ impl Baseline {
             file: file.to_string(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            // Never the value serde quotes: it may be a secret (`redact`).
+            message: crate::rules::redact::values(&e.to_string()),
         })?;
         if b.version != VERSION {
             return Err(BaselineError::Version {
@@ -113,7 +113,6 @@ impl Baseline {
                 return Err(BaselineError::Entry {
                     file: file.to_string(),
                     index,
-                    fingerprint: e.fingerprint.clone(),
                 });
             }
         }

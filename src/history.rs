@@ -11,7 +11,9 @@
 use crate::engine::Scanner;
 use crate::finding::{self, CommitInfo, Exposure, Finding, FindingOptions, SourceKind};
 use crate::rules::RuleSet;
-use crate::source::graph::{self, CommitMeta, Graph, MissingObject, Refs, TagMeta, TreeLocator};
+use crate::source::graph::{
+    self, CommitMeta, Graph, MissingObject, Refs, TagMeta, TipKind, TreeLocator,
+};
 pub use crate::source::history::Progress;
 use crate::source::history::{self as odb, ObjectError};
 use crate::source::worktree::BINARY_PROBE;
@@ -217,24 +219,22 @@ fn visit_object(
     }
 }
 
-/// Scan a repository's history.
-pub fn scan(
+/// Enumerate and scan every object under `dirs`: what the visitors collected, the enumeration's
+/// counts, and every blob that exists (scanned, or skipped as binary or too large).
+fn scan_objects(
     repo: &gix::Repository,
     rules: &RuleSet,
     opts: &HistoryOptions,
     progress: &Progress,
-) -> Result<HistoryScan, HistoryError> {
-    if opts.scope.is_range() {
-        return scan_range(repo, rules, opts);
-    }
+    dirs: &[std::path::PathBuf],
+) -> (Collected, odb::EnumStats, IdSet) {
     let hash = repo.object_hash();
     let collected = Mutex::new(Collected::default());
     let blob_ids: Mutex<Vec<ObjectId>> = Mutex::new(Vec::new());
-    let dirs = odb::object_dirs(&repo.common_dir().join("objects"));
     let limits = odb::Limits {
         max_blob_size: opts.max_blob_size,
     };
-    let stats = odb::enumerate(&dirs, hash, opts.threads, limits, progress, || {
+    let stats = odb::enumerate(dirs, hash, opts.threads, limits, progress, || {
         let mut scanner = Scanner::new(rules);
         let collected = &collected;
         let mut sink = IdSink {
@@ -257,7 +257,27 @@ pub fn scan(
         .into_iter()
         .chain(stats.oversized_blobs.iter().copied())
         .collect();
-    let refs = graph::read_refs(repo, &c.tags).map_err(HistoryError::Refs)?;
+    (c, stats, known_blobs)
+}
+
+/// Scan a repository's history.
+pub fn scan(
+    repo: &gix::Repository,
+    rules: &RuleSet,
+    opts: &HistoryOptions,
+    progress: &Progress,
+) -> Result<HistoryScan, HistoryError> {
+    if opts.scope.is_range() {
+        return scan_range(repo, rules, opts);
+    }
+    let (dirs, dir_errors) = odb::object_dirs(&repo.common_dir().join("objects"));
+    let (c, stats, known_blobs) = scan_objects(repo, rules, opts, progress, &dirs);
+    let peeler = graph::Peeler {
+        repo,
+        tags: &c.tags,
+        commits: &c.commits,
+    };
+    let refs = graph::read_refs(&peeler).map_err(HistoryError::Refs)?;
     let shallow = graph::shallow_commits(repo);
     let graph = Graph::new(c.commits, &refs, &shallow);
     let mut out = HistoryScan {
@@ -271,6 +291,8 @@ pub fn scan(
         shallow: graph.shallow,
         ..HistoryScan::default()
     };
+    out.errors.extend(dir_errors);
+    out.errors.extend(ref_errors(&refs));
     let attribution = Attribution::new(
         &graph,
         &refs,
@@ -290,8 +312,10 @@ pub fn scan(
     for id in &graph.reachable {
         locator.visit(graph.commits[id].tree);
     }
+    out.missing = tagged_content_missing(&refs, &mut locator, &known_blobs);
+    out.missing.extend(refs.missing());
     locator.check_missing = false;
-    out.missing = locator.missing.clone();
+    out.missing.extend(locator.missing.iter().cloned());
     out.missing
         .extend(graph.missing_commits.iter().map(|id| MissingObject {
             id: *id,
@@ -314,21 +338,86 @@ pub fn scan(
         for (path, blob) in introduced {
             seen_blobs.insert(blob);
             for hit in &c.blob_hits[&blob] {
-                locs.add(hit, path.clone(), *id, Some(blob), reachable);
+                locs.add(hit, path.clone(), Some(*id), Some(blob), reachable);
             }
         }
         if let Some(hits) = c.commit_msg_hits.get(id) {
             for hit in hits {
-                locs.add(hit, BString::default(), *id, None, reachable);
+                locs.add(hit, BString::default(), Some(*id), None, reachable);
+            }
+        }
+    }
+    // Trees tagged directly: reachable content with no commit.
+    for tip in refs.tips.iter().filter(|t| t.kind == TipKind::Tree) {
+        let mut introduced = Vec::new();
+        locator.introduced(tip.peeled, &[], &mut introduced);
+        for (path, blob) in introduced {
+            seen_blobs.insert(blob);
+            for hit in &c.blob_hits[&blob] {
+                locs.add(hit, path.clone(), None, Some(blob), true);
             }
         }
     }
     let mut findings = locs.into_findings(&attribution, &head_secrets);
-    // Tag messages: attributed to the tag's target, with the tag's name in refs.
-    for (tag_id, hits) in &c.tag_msg_hits {
-        let meta = &c.tags[tag_id];
-        let target = graph::peel(*tag_id, &c.tags);
-        let reachable = refs.tips.iter().any(|t| t.direct == *tag_id);
+    findings.extend(tag_message_findings(
+        (&c.tags, &c.tag_msg_hits),
+        &graph,
+        &refs,
+        &attribution,
+        &head_secrets,
+    ));
+    findings.extend(unattributed_blob_findings(&c.blob_hits, &seen_blobs, &refs));
+    if opts.scope.reachable_only {
+        findings.retain(|f| f.exposure == Exposure::Reachable);
+    }
+    out.findings = findings;
+    out.blob_hits = c.blob_hits;
+    out.known_blobs = known_blobs;
+    Ok(out)
+}
+
+/// Refs that cannot be read, as scan errors named by the ref.
+fn ref_errors(refs: &Refs) -> impl Iterator<Item = ObjectError> + '_ {
+    refs.errors.iter().map(|e| ObjectError {
+        path: e.name.clone(),
+        error: e.message.clone(),
+    })
+}
+
+/// Missing objects among what refs tag directly: blobs, and the content of trees (read once
+/// here, with the locator checking every entry).
+fn tagged_content_missing(
+    refs: &Refs,
+    locator: &mut TreeLocator<'_>,
+    known_blobs: &IdSet,
+) -> Vec<MissingObject> {
+    let mut missing = Vec::new();
+    for tip in &refs.tips {
+        match tip.kind {
+            TipKind::Tree => locator.visit(tip.peeled),
+            TipKind::Blob if !known_blobs.contains(&tip.peeled) => missing.push(MissingObject {
+                id: tip.peeled,
+                path: String::new(),
+            }),
+            _ => {}
+        }
+    }
+    missing
+}
+
+/// Tag messages: attributed to the tag's target commit, with the tag's name in refs.
+fn tag_message_findings(
+    (tags, tag_msg_hits): (&IdMap<ObjectId, TagMeta>, &IdMap<ObjectId, Hits>),
+    graph: &Graph,
+    refs: &Refs,
+    attribution: &Attribution<'_>,
+    head_secrets: &HashSet<(String, Vec<u8>)>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (tag_id, hits) in tag_msg_hits {
+        let meta = &tags[tag_id];
+        let target = graph::peel(*tag_id, tags);
+        let reachable = refs.tag_objects.contains(tag_id);
         for hit in hits {
             let mut f = hit.clone();
             f.exposure = if reachable {
@@ -337,7 +426,7 @@ pub fn scan(
                 Exposure::Unreachable
             };
             f.commit = graph.commits.get(&target).map(|_| {
-                let mut info = attribution.commit_info(target, &head_secrets, hit);
+                let mut info = attribution.commit_info(target, head_secrets, hit);
                 info.refs.insert(0, format!("refs/tags/{}", meta.name));
                 info
             });
@@ -345,28 +434,40 @@ pub fn scan(
             findings.push(f);
         }
     }
-    // Blobs no commit reaches.
-    let mut unreachable: Vec<(&ObjectId, &Hits)> = c
-        .blob_hits
+    findings
+}
+
+/// Blobs no commit (nor tagged tree) reaches: unreachable, unless a ref tags the blob itself.
+fn unattributed_blob_findings(
+    blob_hits: &IdMap<ObjectId, Hits>,
+    seen_blobs: &IdSet,
+    refs: &Refs,
+) -> Vec<Finding> {
+    let tagged: IdSet = refs
+        .tips
+        .iter()
+        .filter(|t| t.kind == TipKind::Blob)
+        .map(|t| t.peeled)
+        .collect();
+    let mut unseen: Vec<(&ObjectId, &Hits)> = blob_hits
         .iter()
         .filter(|(id, _)| !seen_blobs.contains(*id))
         .collect();
-    unreachable.sort_by_key(|(id, _)| **id);
-    for (id, hits) in unreachable {
+    unseen.sort_by_key(|(id, _)| **id);
+    let mut findings = Vec::new();
+    for (id, hits) in unseen {
         for hit in hits {
             let mut f = hit.clone();
-            f.exposure = Exposure::Unreachable;
+            f.exposure = if tagged.contains(id) {
+                Exposure::Reachable
+            } else {
+                Exposure::Unreachable
+            };
             f.blob = Some(id.to_string());
             findings.push(f);
         }
     }
-    if opts.scope.reachable_only {
-        findings.retain(|f| f.exposure == Exposure::Reachable);
-    }
-    out.findings = findings;
-    out.blob_hits = c.blob_hits;
-    out.known_blobs = known_blobs;
-    Ok(out)
+    findings
 }
 
 /// A handle for reading many trees: each is read once, but many are deltas against the same
@@ -452,7 +553,7 @@ impl<'a> Attribution<'a> {
             self.refs
                 .tips
                 .iter()
-                .filter(|t| t.name != "HEAD" && desc.contains(&t.commit))
+                .filter(|t| t.name != "HEAD" && desc.contains(&t.peeled))
                 .map(|t| t.name.clone())
                 .collect()
         } else {
@@ -496,7 +597,8 @@ struct Locations {
 struct Location {
     hit: Finding,
     path: BString,
-    first_commit: ObjectId,
+    /// `None` for content a ref tags directly (a tagged tree).
+    first_commit: Option<ObjectId>,
     blob: Option<ObjectId>,
     reachable: bool,
 }
@@ -506,7 +608,7 @@ impl Locations {
         &mut self,
         hit: &Finding,
         path: BString,
-        commit: ObjectId,
+        commit: Option<ObjectId>,
         blob: Option<ObjectId>,
         reachable: bool,
     ) {
@@ -541,12 +643,120 @@ impl Locations {
                 } else {
                     Exposure::Unreachable
                 };
-                f.commit = Some(attribution.commit_info(l.first_commit, head_secrets, &f));
+                f.commit = l
+                    .first_commit
+                    .map(|c| attribution.commit_info(c, head_secrets, &f));
                 f.blob = l.blob.map(|b| b.to_string());
                 f
             })
             .collect()
     }
+}
+
+/// Reads commits one at a time (range mode does not enumerate the object database), recording
+/// which are absent and which exist but cannot be read.
+struct CommitReader<'r> {
+    repo: &'r gix::Repository,
+    missing: Vec<MissingObject>,
+    unreadable: Vec<ObjectError>,
+}
+
+impl CommitReader<'_> {
+    /// The commit `id` and its message. An absent commit is missing (--allow-missing accepts
+    /// that); one that exists but cannot be read or parsed, or is not a commit, is corrupt, and
+    /// the walk cannot go past it: an error.
+    fn read(&mut self, id: ObjectId) -> Option<(CommitMeta, Vec<u8>)> {
+        let parsed = match self.repo.find_object(id) {
+            Ok(obj) if obj.kind != Kind::Commit => Err(format!("a {}, not a commit", obj.kind)),
+            Ok(obj) => graph::parse_commit(&obj.data, self.repo.object_hash())
+                .map(|(meta, msg)| (meta, msg.to_vec()))
+                .ok_or_else(|| "not a well-formed commit".to_string()),
+            Err(_) if !self.repo.has_object(id) => {
+                self.missing.push(MissingObject {
+                    id,
+                    path: String::new(),
+                });
+                return None;
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        parsed
+            .map_err(|error| {
+                self.unreadable.push(ObjectError {
+                    path: format!("commit {id}"),
+                    error,
+                });
+            })
+            .ok()
+    }
+}
+
+/// The commit a revision names.
+fn resolve_rev(repo: &gix::Repository, rev: &str) -> Result<ObjectId, HistoryError> {
+    let err = |e: &dyn std::fmt::Display| HistoryError::Rev {
+        rev: rev.to_string(),
+        message: e.to_string(),
+    };
+    repo.rev_parse_single(rev)
+        .map_err(|e| err(&e))?
+        .object()
+        .and_then(|o| o.peel_to_commit())
+        .map(|c| c.id)
+        .map_err(|e| err(&e))
+}
+
+/// The commits a range selects, with their messages, and the parents they are compared with.
+struct Selection {
+    commits: IdMap<ObjectId, CommitMeta>,
+    messages: IdMap<ObjectId, Vec<u8>>,
+    selected: IdSet,
+}
+
+/// Walk from `starts` down to the excluded commits, loading every selected commit and the
+/// parents outside the selection (needed only for their trees).
+fn select_commits(
+    reader: &mut CommitReader<'_>,
+    starts: Vec<ObjectId>,
+    excluded: &IdSet,
+    shallow: &IdSet,
+) -> Selection {
+    let mut sel = Selection {
+        commits: IdMap::default(),
+        messages: IdMap::default(),
+        selected: IdSet::default(),
+    };
+    let mut stack = starts;
+    while let Some(id) = stack.pop() {
+        if excluded.contains(&id) || !sel.selected.insert(id) {
+            continue;
+        }
+        match reader.read(id) {
+            Some((c, msg)) => {
+                if !shallow.contains(&id) {
+                    stack.extend(c.parents.iter().copied());
+                }
+                sel.messages.insert(id, msg);
+                sel.commits.insert(id, c);
+            }
+            None => {
+                sel.selected.remove(&id);
+            }
+        }
+    }
+    let parent_ids: Vec<ObjectId> = sel
+        .commits
+        .values()
+        .flat_map(|c| c.parents.clone())
+        .filter(|p| !sel.commits.contains_key(p))
+        .collect();
+    for p in parent_ids {
+        if !sel.commits.contains_key(&p)
+            && let Some((c, _)) = reader.read(p)
+        {
+            sel.commits.insert(p, c);
+        }
+    }
+    sel
 }
 
 /// Range mode: scan only what the selected commits introduced.
@@ -555,128 +765,50 @@ fn scan_range(
     rules: &RuleSet,
     opts: &HistoryOptions,
 ) -> Result<HistoryScan, HistoryError> {
-    let hash = repo.object_hash();
-    let resolve = |rev: &str| -> Result<ObjectId, HistoryError> {
-        repo.rev_parse_single(rev)
-            .map_err(|e| HistoryError::Rev {
-                rev: rev.to_string(),
-                message: e.to_string(),
-            })?
-            .object()
-            .and_then(|o| o.peel_to_commit())
-            .map(|c| c.id)
-            .map_err(|e| HistoryError::Rev {
-                rev: rev.to_string(),
-                message: e.to_string(),
-            })
-    };
     let mut out = HistoryScan::default();
-    // Range mode does not enumerate tag objects: refs are peeled through the object database.
-    let tags = IdMap::default();
-    let mut commits: IdMap<ObjectId, CommitMeta> = IdMap::default();
-    let mut messages: IdMap<ObjectId, Vec<u8>> = IdMap::default();
-    let mut missing = Vec::new();
-    let mut unreadable = Vec::new();
-    let mut load = |id: ObjectId,
-                    commits: &mut IdMap<ObjectId, CommitMeta>,
-                    messages: Option<&mut IdMap<ObjectId, Vec<u8>>>|
-     -> Option<CommitMeta> {
-        if let Some(c) = commits.get(&id) {
-            return Some(c.clone());
-        }
-        // An absent commit is missing (--allow-missing accepts that); one that exists but cannot
-        // be read or parsed is corrupt, and the walk cannot go past it: an error.
-        let parsed = match repo.find_object(id) {
-            // A ref to a tree or blob: no commit to walk.
-            Ok(obj) if obj.kind != Kind::Commit => return None,
-            Ok(obj) => graph::parse_commit(&obj.data, hash)
-                .map(|(meta, msg)| (meta, msg.to_vec()))
-                .ok_or_else(|| "not a well-formed commit".to_string()),
-            Err(_) if !repo.has_object(id) => {
-                missing.push(MissingObject {
-                    id,
-                    path: String::new(),
-                });
-                return None;
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        let (meta, msg) = match parsed {
-            Ok(p) => p,
-            Err(error) => {
-                unreadable.push(ObjectError {
-                    path: format!("commit {id}"),
-                    error,
-                });
-                return None;
-            }
-        };
-        if let Some(m) = messages {
-            m.insert(id, msg);
-        }
-        commits.insert(id, meta.clone());
-        Some(meta)
+    let mut reader = CommitReader {
+        repo,
+        missing: Vec::new(),
+        unreadable: Vec::new(),
     };
     let shallow = graph::shallow_commits(repo);
     // Commits reachable from the excluded revisions.
     let mut excluded: IdSet = IdSet::default();
     let mut stack = Vec::new();
     for rev in &opts.scope.exclude {
-        stack.push(resolve(rev)?);
+        stack.push(resolve_rev(repo, rev)?);
     }
-    let mut scratch = IdMap::default();
     while let Some(id) = stack.pop() {
         if !excluded.insert(id) {
             continue;
         }
-        if let Some(c) = load(id, &mut scratch, None)
+        if let Some((c, _)) = reader.read(id)
             && !shallow.contains(&id)
         {
             stack.extend(c.parents);
         }
     }
-    drop(scratch);
     // Selected commits: from the included revisions (or every ref), minus the excluded ones.
-    let refs = graph::read_refs(repo, &tags).map_err(HistoryError::Refs)?;
-    let mut stack: Vec<ObjectId> = if opts.scope.include.is_empty() {
-        refs.tips.iter().map(|t| t.commit).collect()
+    // Range mode does not enumerate tag objects: refs are peeled through the object database.
+    let (no_tags, no_commits) = (IdMap::default(), IdMap::default());
+    let peeler = graph::Peeler {
+        repo,
+        tags: &no_tags,
+        commits: &no_commits,
+    };
+    let refs = graph::read_refs(&peeler).map_err(HistoryError::Refs)?;
+    let starts: Vec<ObjectId> = if opts.scope.include.is_empty() {
+        refs.tips.iter().filter_map(graph::RefTip::commit).collect()
     } else {
         opts.scope
             .include
             .iter()
-            .map(|r| resolve(r))
+            .map(|r| resolve_rev(repo, r))
             .collect::<Result<_, _>>()?
     };
-    let mut selected = IdSet::default();
-    while let Some(id) = stack.pop() {
-        if excluded.contains(&id) || !selected.insert(id) {
-            continue;
-        }
-        match load(id, &mut commits, Some(&mut messages)) {
-            Some(c) if !shallow.contains(&id) => stack.extend(c.parents),
-            Some(_) => {}
-            None => {
-                selected.remove(&id);
-            }
-        }
-    }
-    // Parents outside the selection are needed only for their trees.
-    let parent_ids: Vec<ObjectId> = commits
-        .iter()
-        .filter(|(id, _)| selected.contains(*id))
-        .flat_map(|(_, c)| c.parents.clone())
-        .filter(|p| !commits.contains_key(p))
-        .collect();
-    for p in parent_ids {
-        load(p, &mut commits, None);
-    }
+    let sel = select_commits(&mut reader, starts, &excluded, &shallow);
     out.shallow = !shallow.is_empty();
-    let graph_refs = Refs {
-        tips: refs.tips.clone(),
-        head: refs.head,
-        reflog_commits: Vec::new(),
-    };
-    let graph = Graph::new(commits, &graph_refs, &shallow);
+    let graph = Graph::new(sel.commits, &refs, &shallow);
     let tree_repo = with_tree_cache(repo);
     let mut differ = TreeLocator::new(&tree_repo, None);
     differ.check_yielded = true;
@@ -684,7 +816,7 @@ fn scan_range(
     let order: Vec<ObjectId> = graph
         .topo_time_order()
         .into_iter()
-        .filter(|id| selected.contains(id))
+        .filter(|id| sel.selected.contains(id))
         .collect();
     let mut introduced: Vec<(ObjectId, Vec<(BString, ObjectId)>)> = Vec::new();
     let mut unique_blobs: Vec<ObjectId> = Vec::new();
@@ -706,14 +838,66 @@ fn scan_range(
         introduced.push((*id, list));
     }
     out.missing = differ.missing.clone();
-    out.missing.extend(missing);
-    out.errors = unreadable;
-    out.errors.sort_by(|a, b| a.path.cmp(&b.path));
-    out.errors.dedup_by(|a, b| a.path == b.path);
-    let mut trees = std::mem::take(&mut differ.unreadable);
+    out.missing.extend(reader.missing);
+    if opts.scope.include.is_empty() {
+        out.missing.extend(refs.missing());
+    }
+    out.errors = range_errors(reader.unreadable, &mut differ.unreadable, &refs, repo);
+    let mut c = scan_blobs(repo, rules, opts, &unique_blobs, &mut out);
+    let mut scanner = Scanner::new(rules);
+    for (id, msg) in &sel.messages {
+        let hits = scan_bytes(&mut scanner, msg, SourceKind::CommitMessage, &opts.finding);
+        if !hits.is_empty() {
+            c.commit_msg_hits.insert(*id, hits);
+        }
+    }
+    let attribution = Attribution::new(
+        &graph,
+        &refs,
+        c.blob_hits.values().chain(c.commit_msg_hits.values()),
+        &opts.finding,
+    );
+    let head_locator_targets: IdSet = c.blob_hits.keys().copied().collect();
+    let mut head_locator = TreeLocator::new(repo, Some(&head_locator_targets));
+    head_locator.check_missing = false;
+    let head_secrets = head_secrets(&graph, &refs, &mut head_locator, &c.blob_hits);
+    let mut locs = Locations::default();
+    for (id, list) in introduced {
+        let reachable = graph.reachable.contains(&id);
+        for (path, blob) in list {
+            for hit in c.blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]) {
+                locs.add(hit, path.clone(), Some(id), Some(blob), reachable);
+            }
+        }
+        for hit in c.commit_msg_hits.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+            locs.add(hit, BString::default(), Some(id), None, reachable);
+        }
+    }
+    out.findings = locs.into_findings(&attribution, &head_secrets);
+    out.commits = order.len();
+    out.objects_scanned = unique_blobs.len() as u64 + order.len() as u64;
+    out.skipped_binary = c.binary;
+    out.skipped_large = c.large;
+    Ok(out)
+}
+
+/// Range mode's errors: commits and trees that exist but cannot be read, refs that cannot be
+/// read, and object directories that cannot be listed (their objects would look missing).
+fn range_errors(
+    mut commits: Vec<ObjectError>,
+    trees: &mut Vec<MissingObject>,
+    refs: &Refs,
+    repo: &gix::Repository,
+) -> Vec<ObjectError> {
+    commits.sort_by(|a, b| a.path.cmp(&b.path));
+    commits.dedup_by(|a, b| a.path == b.path);
+    let mut errors = odb::unreadable_dirs(&repo.common_dir().join("objects"), repo.object_hash());
+    errors.extend(ref_errors(refs));
+    errors.extend(commits);
+    let mut trees = std::mem::take(trees);
     trees.sort();
     trees.dedup_by(|a, b| a.id == b.id);
-    out.errors.extend(trees.into_iter().map(|t| ObjectError {
+    errors.extend(trees.into_iter().map(|t| ObjectError {
         path: if t.path.is_empty() {
             format!("tree {}", t.id)
         } else {
@@ -721,7 +905,19 @@ fn scan_range(
         },
         error: "the tree exists but cannot be read".into(),
     }));
-    // Scan the unique introduced blobs in parallel, one thread-local repository per worker.
+    errors
+}
+
+/// Scan the unique introduced blobs in parallel, one thread-local repository per worker. Sets
+/// the blob and byte counts and the read errors of `out`.
+fn scan_blobs(
+    repo: &gix::Repository,
+    rules: &RuleSet,
+    opts: &HistoryOptions,
+    unique_blobs: &[ObjectId],
+    out: &mut HistoryScan,
+) -> Collected {
+    let hash = repo.object_hash();
     let collected = Mutex::new(Collected::default());
     let sync = repo.clone().into_sync();
     let bytes = std::sync::atomic::AtomicU64::new(0);
@@ -774,43 +970,7 @@ fn scan_range(
     out.errors.extend(read_errors);
     let mut c = collected.into_inner().unwrap_or_else(|e| e.into_inner());
     c.blob_hits.retain(|_, v| !v.is_empty());
-    let mut scanner = Scanner::new(rules);
-    for (id, msg) in &messages {
-        if selected.contains(id) {
-            let hits = scan_bytes(&mut scanner, msg, SourceKind::CommitMessage, &opts.finding);
-            if !hits.is_empty() {
-                c.commit_msg_hits.insert(*id, hits);
-            }
-        }
-    }
-    let attribution = Attribution::new(
-        &graph,
-        &refs,
-        c.blob_hits.values().chain(c.commit_msg_hits.values()),
-        &opts.finding,
-    );
-    let head_locator_targets: IdSet = c.blob_hits.keys().copied().collect();
-    let mut head_locator = TreeLocator::new(repo, Some(&head_locator_targets));
-    head_locator.check_missing = false;
-    let head_secrets = head_secrets(&graph, &refs, &mut head_locator, &c.blob_hits);
-    let mut locs = Locations::default();
-    for (id, list) in introduced {
-        let reachable = graph.reachable.contains(&id);
-        for (path, blob) in list {
-            for hit in c.blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]) {
-                locs.add(hit, path.clone(), id, Some(blob), reachable);
-            }
-        }
-        for hit in c.commit_msg_hits.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
-            locs.add(hit, BString::default(), id, None, reachable);
-        }
-    }
-    out.findings = locs.into_findings(&attribution, &head_secrets);
-    out.commits = order.len();
     out.blobs_scanned = unique_blobs.len() as u64 - c.binary - c.large - unread.into_inner();
-    out.objects_scanned = unique_blobs.len() as u64 + order.len() as u64;
     out.bytes_scanned = bytes.into_inner();
-    out.skipped_binary = c.binary;
-    out.skipped_large = c.large;
-    Ok(out)
+    c
 }

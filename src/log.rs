@@ -13,7 +13,11 @@ pub fn enabled() -> bool {
 /// Write one debug line (use the [`debug!`](crate::debug) macro).
 pub fn write(args: std::fmt::Arguments<'_>) {
     if enabled() {
-        eprintln!("leakgate: debug: {args}");
+        // Lines name files and refs a repository chooses: shown safely.
+        eprintln!(
+            "leakgate: debug: {}",
+            crate::report::escape::text(&args.to_string())
+        );
     }
 }
 

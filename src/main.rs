@@ -15,7 +15,12 @@ fn main() -> ExitCode {
     match leakgate::app::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
-            eprintln!("leakgate: error: {e:#}");
+            // Errors name paths, refs and config text a repository chooses: shown safely.
+            let message = format!("{e:#}");
+            eprintln!(
+                "leakgate: error: {}",
+                leakgate::report::escape::text(&message)
+            );
             ExitCode::from(2)
         }
     }

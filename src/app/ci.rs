@@ -162,12 +162,13 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
         }
     };
     let same = matches!(&range.base, Some(b) if resolve(&repo, b) == Some(head));
-    eprintln!(
+    let line = format!(
         "leakgate ci: {} range {}..{}{note}",
         range.origin,
         range.base.as_deref().unwrap_or("(new branch)"),
         range.head
     );
+    eprintln!("{}", crate::report::escape::text(&line));
     eprintln!("leakgate ci: config: {}", rules.sources.join(", "));
     let scan = if same {
         history::HistoryScan::default()
@@ -191,7 +192,10 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
         out.finding.show_secrets,
     );
     for (label, n) in &report.summary.suppressed_by_allowlist {
-        eprintln!("leakgate ci: allowlist '{label}' suppressed {n} finding(s)");
+        eprintln!(
+            "leakgate ci: allowlist '{}' suppressed {n} finding(s)",
+            crate::report::escape::text(label)
+        );
     }
     let report = finalize(
         report,

@@ -6,6 +6,7 @@ use crate::config;
 use crate::engine::Scanner;
 use crate::finding;
 use crate::report::Format;
+use crate::report::escape::text;
 use crate::rules::{Confidence, RuleSet};
 use anyhow::{Result, bail};
 use std::io::Write;
@@ -36,22 +37,30 @@ pub(super) fn run(cmd: RulesCommand) -> Result<Outcome> {
                 bail!("no rule with id '{id}' (see `leakgate rules list`)");
             };
             let mut w = open_output(None)?;
-            writeln!(w, "{} ({}): {}", rule.id, rule.provider, rule.description)?;
-            writeln!(
-                w,
-                "severity {}, confidence {}",
-                rule.severity.as_str(),
-                rule.confidence.as_str()
-            )?;
-            writeln!(w, "keywords: {}", rule.keywords.join(", "))?;
-            writeln!(w, "regex: {}", rule.regex)?;
+            // A repository's own rules are its text: shown safely (`escape::text`).
+            let mut lines = vec![
+                format!("{} ({}): {}", rule.id, rule.provider, rule.description),
+                format!(
+                    "severity {}, confidence {}",
+                    rule.severity.as_str(),
+                    rule.confidence.as_str()
+                ),
+                format!("keywords: {}", rule.keywords.join(", ")),
+                format!("regex: {}", rule.regex),
+            ];
             if let Some(e) = rule.min_entropy {
-                writeln!(w, "min entropy: {e} bits/byte")?;
+                lines.push(format!("min entropy: {e} bits/byte"));
             }
-            writeln!(w, "defined at {}:{}", rule.origin.file, rule.origin.line)?;
-            writeln!(w, "rotate: {}", rule.rotate.url)?;
+            lines.push(format!(
+                "defined at {}:{}",
+                rule.origin.file, rule.origin.line
+            ));
+            lines.push(format!("rotate: {}", rule.rotate.url));
             for (i, s) in rule.rotate.steps.iter().enumerate() {
-                writeln!(w, "  {}. {s}", i + 1)?;
+                lines.push(format!("  {}. {s}", i + 1));
+            }
+            for line in lines {
+                writeln!(w, "{}", text(&line))?;
             }
             w.flush()?;
             Ok(Outcome::Clean)
@@ -67,15 +76,15 @@ fn load_for_rules(args: &RulesArgs) -> Result<RuleSet> {
 fn rules_list(set: &RuleSet, format: Format, w: &mut impl Write) -> Result<()> {
     if format == Format::Human {
         for r in set.rules() {
-            writeln!(
-                w,
+            let line = format!(
                 "{:<40} {:<9} {:<7} {:<22} {}",
                 r.id,
                 r.severity.as_str(),
                 r.confidence.as_str(),
                 r.provider,
                 r.description
-            )?;
+            );
+            writeln!(w, "{}", text(&line))?;
         }
         let providers: std::collections::BTreeSet<&str> =
             set.rules().iter().map(|r| r.provider.as_str()).collect();
@@ -108,7 +117,7 @@ fn rules_list(set: &RuleSet, format: Format, w: &mut impl Write) -> Result<()> {
 fn rules_check(set: &RuleSet, w: &mut impl Write) -> Result<usize> {
     let mut failures = 0usize;
     for e in set.validate_all() {
-        writeln!(w, "FAIL {e}")?;
+        writeln!(w, "FAIL {}", text(&e.to_string()))?;
         failures += 1;
     }
     for (ri, rule) in set.rules().iter().enumerate() {
@@ -143,11 +152,11 @@ fn rules_check(set: &RuleSet, w: &mut impl Write) -> Result<usize> {
             }
         }
         for p in &problems {
-            writeln!(
-                w,
+            let line = format!(
                 "FAIL {}:{}: rule '{}' {p}",
                 rule.origin.file, rule.origin.line, rule.id
-            )?;
+            );
+            writeln!(w, "{}", text(&line))?;
         }
         failures += problems.len();
     }

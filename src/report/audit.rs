@@ -2,6 +2,8 @@
 //! comment, and as one self-contained HTML page (inline CSS and SVG, no external assets, no
 //! scripts) with a summary, the plan and a timeline of exposures.
 
+use super::escape::text;
+use super::markdown::{cell, code, link, prose};
 use super::{RenderOptions, Report};
 use crate::audit::{AuditSecret, Risk};
 use colored::Colorize;
@@ -27,19 +29,19 @@ fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-/// One line on where a secret has been, in words.
+/// One line on where a secret has been, in words (repository text shown safely: [`text`]).
 pub fn exposure_sentence(s: &AuditSecret) -> String {
     let mut parts = Vec::new();
     match &s.first_exposure {
         Some(fe) => parts.push(format!(
             "first committed {} by {} in {} ({})",
-            fe.date,
-            fe.author,
-            short(&fe.commit),
+            text(&fe.date),
+            text(&fe.author),
+            text(short(&fe.commit)),
             if fe.path.is_empty() {
-                "a commit message"
+                "a commit message".into()
             } else {
-                &fe.path
+                text(&fe.path)
             }
         )),
         None => parts.push("never committed".to_string()),
@@ -77,7 +79,7 @@ pub fn write_human(
         out,
         "{} {}: {} secret{} ({})",
         "leakgate audit".bold(),
-        report.target,
+        text(&report.target),
         list.len(),
         if list.len() == 1 { "" } else { "s" },
         c.join(", ")
@@ -96,9 +98,9 @@ pub fn write_human(
                 "{}. [{risk}] {} {} {} ({})",
                 i + 1,
                 s.severity.as_str(),
-                s.rule_id.cyan(),
-                s.secret.magenta(),
-                s.provider
+                text(&s.rule_id).cyan(),
+                text(&s.secret).magenta(),
+                text(&s.provider)
             )?;
             writeln!(out, "   {}", s.risk.explain())?;
             writeln!(out, "   {}", exposure_sentence(s))?;
@@ -106,11 +108,11 @@ pub fn write_human(
                 let commit = l
                     .commit
                     .as_ref()
-                    .map_or(String::new(), |c| format!(" in {}", short(&c.id)));
+                    .map_or(String::new(), |c| format!(" in {}", text(short(&c.id))));
                 let path = if l.path.is_empty() {
                     l.source.to_string()
                 } else {
-                    format!("{}:{}", l.path, l.line)
+                    format!("{}:{}", text(&l.path), l.line)
                 };
                 writeln!(
                     out,
@@ -119,25 +121,25 @@ pub fn write_human(
                     l.exposure.as_str()
                 )?;
             }
-            writeln!(out, "   {} {}", "rotate:".bold(), s.rotation.url)?;
+            writeln!(out, "   {} {}", "rotate:".bold(), text(&s.rotation.url))?;
             for (n, step) in s.rotation.steps.iter().enumerate() {
-                writeln!(out, "     {}. {step}", n + 1)?;
+                writeln!(out, "     {}. {}", n + 1, text(step))?;
             }
             writeln!(
                 out,
                 "   {} {}",
                 "afterwards:".bold(),
-                s.rotation.check_afterwards
+                text(&s.rotation.check_afterwards)
             )?;
             if !s.rotation.cleanup.is_empty() {
                 writeln!(
                     out,
                     "   {} {}",
                     "clean history:".bold(),
-                    s.rotation.cleanup_note
+                    text(&s.rotation.cleanup_note)
                 )?;
                 for line in &s.rotation.cleanup {
-                    writeln!(out, "     {line}")?;
+                    writeln!(out, "     {}", text(line))?;
                 }
             }
         }
@@ -146,7 +148,8 @@ pub fn write_human(
     if let Some(f) = &report.replacements_file {
         writeln!(
             out,
-            "replacements file for git filter-repo / BFG: {f} (mode 0600; it holds the secrets: delete it when done)"
+            "replacements file for git filter-repo / BFG: {} (mode 0600; it holds the secrets: delete it when done)",
+            text(f)
         )?;
     } else if list.iter().any(|s| s.ever_committed) {
         writeln!(
@@ -163,7 +166,13 @@ pub fn write_human(
         s.findings
     )?;
     for e in &s.error_details {
-        writeln!(out, "{} {}: {}", "error:".red().bold(), e.path, e.error)?;
+        writeln!(
+            out,
+            "{} {}: {}",
+            "error:".red().bold(),
+            text(&e.path),
+            text(&e.error)
+        )?;
     }
     if s.incomplete {
         writeln!(out, "{}", "incomplete: some content could not be read; this audit does not prove the absence of secrets".yellow().bold())?;
@@ -171,13 +180,9 @@ pub fn write_human(
     Ok(())
 }
 
-fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 pub fn write_markdown(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let list = secrets(report);
-    writeln!(out, "# leakgate audit: {}", md(&report.target))?;
+    writeln!(out, "# leakgate audit: {}", cell(&report.target))?;
     writeln!(out)?;
     let c: Vec<String> = counts(report)
         .iter()
@@ -207,57 +212,55 @@ pub fn write_markdown(report: &Report, out: &mut impl Write) -> std::io::Result<
     for (i, s) in list.iter().enumerate() {
         writeln!(
             out,
-            "| {} | {} | {} | `{}` `{}` | {} | {} |",
+            "| {} | {} | {} | {} {} | {} | {} |",
             i + 1,
             s.risk.as_str(),
             s.severity.as_str(),
-            s.rule_id,
-            md(&s.secret),
-            md(&s.provider),
-            md(&exposure_sentence(s))
+            code(&s.rule_id, true),
+            code(&s.secret, true),
+            cell(&s.provider),
+            cell(&exposure_sentence(s))
         )?;
     }
     for (i, s) in list.iter().enumerate() {
         writeln!(
             out,
-            "\n### {}. {} `{}` ({})\n",
+            "\n### {}. {} {} ({})\n",
             i + 1,
-            md(&s.description),
-            md(&s.secret),
+            cell(&s.description),
+            code(&s.secret, false),
             s.risk.as_str()
         )?;
         writeln!(out, "{}\n", s.risk.explain())?;
         writeln!(out, "Locations:\n")?;
         for l in &s.locations {
-            let commit = l
-                .commit
-                .as_ref()
-                .map_or(String::new(), |c| format!(" in `{}`", short(&c.id)));
+            let commit = l.commit.as_ref().map_or(String::new(), |c| {
+                format!(" in {}", code(short(&c.id), false))
+            });
             let path = if l.path.is_empty() {
                 l.source.to_string()
             } else {
-                format!("`{}:{}`", md(&l.path), l.line)
+                code(&format!("{}:{}", l.path, l.line), false)
             };
             writeln!(out, "- {} {path} ({}){commit}", l.kind, l.exposure.as_str())?;
         }
         writeln!(
             out,
-            "\nRotate ([{}]({})):\n",
-            md(&s.provider),
-            s.rotation.url
+            "\nRotate ({}):\n",
+            link(&s.provider, &s.rotation.url, false)
         )?;
         for (n, step) in s.rotation.steps.iter().enumerate() {
-            writeln!(out, "{}. {}", n + 1, md(step))?;
+            writeln!(out, "{}. {}", n + 1, prose(step))?;
         }
-        writeln!(out, "\nAfterwards: {}", md(&s.rotation.check_afterwards))?;
+        writeln!(out, "\nAfterwards: {}", prose(&s.rotation.check_afterwards))?;
         if !s.rotation.cleanup.is_empty() {
             writeln!(
                 out,
                 "\nHistory clean-up: {}\n",
-                md(&s.rotation.cleanup_note)
+                prose(&s.rotation.cleanup_note)
             )?;
             for line in &s.rotation.cleanup {
-                writeln!(out, "- `{}`", line.replace('`', "'"))?;
+                writeln!(out, "- {}", code(line, false))?;
             }
         }
     }
@@ -348,6 +351,62 @@ fn timeline(list: &[AuditSecret], today: i64) -> String {
     svg
 }
 
+/// One secret's section of the HTML page: where it is, how to rotate it, how to clean history.
+fn write_html_secret(n: usize, s: &AuditSecret, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "<section class=\"secret\"><h3>{}. {} <code>{}</code> <span class=\"risk\" style=\"background:{}\">{}</span></h3>",
+        n,
+        esc(&s.description),
+        esc(&s.secret),
+        risk_color(s.risk),
+        s.risk.as_str()
+    )?;
+    writeln!(out, "<p>{}</p><ul>", esc(s.risk.explain()))?;
+    for l in &s.locations {
+        let commit = l.commit.as_ref().map_or(String::new(), |c| {
+            format!(" in <code>{}</code>", esc(short(&c.id)))
+        });
+        let path = if l.path.is_empty() {
+            esc(l.source)
+        } else {
+            format!("<code>{}:{}</code>", esc(&l.path), l.line)
+        };
+        writeln!(
+            out,
+            "<li>{} {path} ({}){commit}</li>",
+            l.kind,
+            l.exposure.as_str()
+        )?;
+    }
+    writeln!(
+        out,
+        "</ul><p><b>Rotate</b> at <a href=\"{0}\">{0}</a>:</p><ol>",
+        esc(&s.rotation.url)
+    )?;
+    for step in &s.rotation.steps {
+        writeln!(out, "<li>{}</li>", esc(step))?;
+    }
+    writeln!(
+        out,
+        "</ol><p><b>Afterwards:</b> {}</p>",
+        esc(&s.rotation.check_afterwards)
+    )?;
+    if !s.rotation.cleanup.is_empty() {
+        writeln!(
+            out,
+            "<p><b>History clean-up.</b> {}</p><ul>",
+            esc(&s.rotation.cleanup_note)
+        )?;
+        for line in &s.rotation.cleanup {
+            writeln!(out, "<li><code>{}</code></li>", esc(line))?;
+        }
+        writeln!(out, "</ul>")?;
+    }
+    writeln!(out, "</section>")?;
+    Ok(())
+}
+
 pub fn write_html(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let list = secrets(report);
     let now = std::time::SystemTime::now()
@@ -423,57 +482,7 @@ section.secret{{border:1px solid #e2e8f0;border-radius:8px;padding: .5rem 1rem;m
     }
     writeln!(out, "</table>")?;
     for (i, s) in list.iter().enumerate() {
-        writeln!(
-            out,
-            "<section class=\"secret\"><h3>{}. {} <code>{}</code> <span class=\"risk\" style=\"background:{}\">{}</span></h3>",
-            i + 1,
-            esc(&s.description),
-            esc(&s.secret),
-            risk_color(s.risk),
-            s.risk.as_str()
-        )?;
-        writeln!(out, "<p>{}</p><ul>", esc(s.risk.explain()))?;
-        for l in &s.locations {
-            let commit = l.commit.as_ref().map_or(String::new(), |c| {
-                format!(" in <code>{}</code>", esc(short(&c.id)))
-            });
-            let path = if l.path.is_empty() {
-                esc(l.source)
-            } else {
-                format!("<code>{}:{}</code>", esc(&l.path), l.line)
-            };
-            writeln!(
-                out,
-                "<li>{} {path} ({}){commit}</li>",
-                l.kind,
-                l.exposure.as_str()
-            )?;
-        }
-        writeln!(
-            out,
-            "</ul><p><b>Rotate</b> at <a href=\"{0}\">{0}</a>:</p><ol>",
-            esc(&s.rotation.url)
-        )?;
-        for step in &s.rotation.steps {
-            writeln!(out, "<li>{}</li>", esc(step))?;
-        }
-        writeln!(
-            out,
-            "</ol><p><b>Afterwards:</b> {}</p>",
-            esc(&s.rotation.check_afterwards)
-        )?;
-        if !s.rotation.cleanup.is_empty() {
-            writeln!(
-                out,
-                "<p><b>History clean-up.</b> {}</p><ul>",
-                esc(&s.rotation.cleanup_note)
-            )?;
-            for line in &s.rotation.cleanup {
-                writeln!(out, "<li><code>{}</code></li>", esc(line))?;
-            }
-            writeln!(out, "</ul>")?;
-        }
-        writeln!(out, "</section>")?;
+        write_html_secret(i + 1, s, out)?;
     }
     let s = &report.summary;
     writeln!(

@@ -1,7 +1,9 @@
 //! The terminal report: findings grouped by file, redacted secret, rule, exposure, one rotation
 //! hint, then a summary line with counts by exposure. Colour is decided by the caller.
 
-use super::{RenderOptions, Report};
+use super::escape::{shell, text};
+use super::{RenderOptions, Report, Summary};
+use crate::finding::Finding;
 use crate::rules::Severity;
 use colored::Colorize;
 use std::io::Write;
@@ -21,53 +23,77 @@ pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std:
             } else {
                 &f.path
             };
-            writeln!(out, "{}", name.bold().underline())?;
+            writeln!(out, "{}", text(name).bold().underline())?;
             current = Some(f.path.as_str());
         }
-        let sev = match f.severity {
-            Severity::Critical => f.severity.as_str().red().bold(),
-            Severity::High => f.severity.as_str().red(),
-            Severity::Medium => f.severity.as_str().yellow(),
-            Severity::Low => f.severity.as_str().normal(),
-        };
-        writeln!(
-            out,
-            "  {:>5}:{:<3} {:<8} {}  {}",
-            f.line,
-            f.column,
-            sev,
-            f.rule_id.cyan(),
-            f.secret.magenta()
-        )?;
-        let mut detail = format!("{} ({} confidence)", f.description, f.confidence.as_str());
-        if let Some(enc) = &f.encoding {
-            detail.push_str(&format!(", {enc}-encoded"));
-        }
-        writeln!(out, "              {detail}")?;
-        // The explanation names the exposure itself ("committed: HEAD contains it").
-        writeln!(out, "              {}", f.exposure.explain())?;
-        if let Some(c) = &f.commit {
-            writeln!(
-                out,
-                "              commit {} by {} <{}> on {}: {}",
-                &c.id[..c.id.len().min(12)],
-                c.author,
-                c.email,
-                c.date,
-                c.summary
-            )?;
-        }
-        if !f.rotation.url.is_empty() {
-            writeln!(out, "              rotate: {}", f.rotation.url.dimmed())?;
-        }
+        write_finding(f, out)?;
     }
     if !report.findings.is_empty() && !opts.quiet {
         writeln!(out)?;
     }
     write_staged_advice(report, opts, out)?;
-    let s = &report.summary;
+    write_summary(&report.summary, out)
+}
+
+/// One finding, below its file's name.
+fn write_finding(f: &Finding, out: &mut impl Write) -> std::io::Result<()> {
+    let sev = match f.severity {
+        Severity::Critical => f.severity.as_str().red().bold(),
+        Severity::High => f.severity.as_str().red(),
+        Severity::Medium => f.severity.as_str().yellow(),
+        Severity::Low => f.severity.as_str().normal(),
+    };
+    writeln!(
+        out,
+        "  {:>5}:{:<3} {:<8} {}  {}",
+        f.line,
+        f.column,
+        sev,
+        text(&f.rule_id).cyan(),
+        text(&f.secret).magenta()
+    )?;
+    let mut detail = format!(
+        "{} ({} confidence)",
+        text(&f.description),
+        f.confidence.as_str()
+    );
+    if let Some(enc) = &f.encoding {
+        detail.push_str(&format!(", {}-encoded", text(enc)));
+    }
+    writeln!(out, "              {detail}")?;
+    // The explanation names the exposure itself ("committed: HEAD contains it").
+    writeln!(out, "              {}", f.exposure.explain())?;
+    if let Some(c) = &f.commit {
+        writeln!(
+            out,
+            "              commit {} by {} <{}> on {}: {}",
+            text(&c.id[..c.id.len().min(12)]),
+            text(&c.author),
+            text(&c.email),
+            text(&c.date),
+            text(&c.summary)
+        )?;
+    }
+    if !f.rotation.url.is_empty() {
+        writeln!(
+            out,
+            "              rotate: {}",
+            text(&f.rotation.url).dimmed()
+        )?;
+    }
+    Ok(())
+}
+
+/// Errors, the counts line, skipped folders, allowlists and the incomplete warning.
+fn write_summary(s: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     for e in &s.error_details {
-        writeln!(out, "{} {}: {}", "error:".red().bold(), e.path, e.error)?;
+        writeln!(
+            out,
+            "{} {}: {}",
+            "error:".red().bold(),
+            text(&e.path),
+            text(&e.error)
+        )?;
     }
     let by_exp: Vec<String> = s
         .by_exposure
@@ -116,13 +142,14 @@ pub fn write(report: &Report, opts: RenderOptions, out: &mut impl Write) -> std:
             "skipped {} dependency/cache folder{}: {} (scan them with --include-deps)",
             s.skipped_dirs.len(),
             if s.skipped_dirs.len() == 1 { "" } else { "s" },
-            folder_summary(&s.skipped_dirs)
+            text(&folder_summary(&s.skipped_dirs))
         )?;
     }
     for (label, n) in &s.suppressed_by_allowlist {
         writeln!(
             out,
-            "allowlist '{label}' suppressed {n} finding{}",
+            "allowlist '{}' suppressed {n} finding{}",
+            text(label),
             if *n == 1 { "" } else { "s" }
         )?;
     }
@@ -162,7 +189,8 @@ fn write_staged_advice(
     for f in &files {
         writeln!(
             out,
-            "  git restore --staged -- {f}   # unstage (your working copy is kept)"
+            "  git restore --staged -- {}   # unstage (your working copy is kept)",
+            shell(f)
         )?;
     }
     writeln!(

@@ -1,10 +1,75 @@
 //! Markdown: a table of findings for a ticket, a PR comment or `$GITHUB_STEP_SUMMARY`.
 
 use super::Report;
+use super::escape::text;
 use std::io::Write;
 
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Repository text on one markdown line: newlines as spaces, other control characters shown
+/// visibly ([`text`]).
+fn one_line(s: &str) -> String {
+    text(&s.replace('\n', " ")).into_owned()
+}
+
+/// Repository text in a table cell or a sentence: nothing in it ends the cell (`|`), opens a
+/// code span (`` ` ``), a link or image (`[`, `]`, `!`) or an HTML tag (`<`).
+pub fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in one_line(s).chars() {
+        if matches!(c, '\\' | '|' | '`' | '[' | ']' | '!' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Text written as markdown by its author (rotation steps and notes may use code spans), on one
+/// line and with `|` escaped.
+pub fn prose(s: &str) -> String {
+    one_line(s).replace('|', "\\|")
+}
+
+/// Repository text as an inline code span, whatever backticks it holds (the fence is longer than
+/// any run inside). `in_table`: `|` is escaped, as a table cell needs even inside code.
+pub fn code(s: &str, in_table: bool) -> String {
+    let mut s = one_line(s);
+    if in_table {
+        s = s.replace('|', "\\|");
+    }
+    let (mut run, mut longest) = (0, 0);
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// A link to `url` when it is an http(s) URL (characters that would end the link
+/// percent-encoded), else the URL as code.
+pub fn link(label: &str, url: &str, in_table: bool) -> String {
+    let web = url.starts_with("https://") || url.starts_with("http://");
+    if !web || url.chars().any(super::escape::is_unsafe) {
+        return code(url, in_table);
+    }
+    let mut target = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            ' ' | '(' | ')' | '<' | '>' | '|' | '`' | '[' | ']' | '\\' => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    target.push_str(&format!("%{b:02X}"));
+                }
+            }
+            c => target.push(c),
+        }
+    }
+    format!("[{}]({target})", cell(label))
 }
 
 pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
@@ -34,23 +99,27 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             let loc = if f.path.is_empty() {
                 f.source_label().to_string()
             } else {
-                format!("`{}:{}`", f.path, f.line)
+                code(&format!("{}:{}", f.path, f.line), true)
             };
             let commit = f.commit.as_ref().map_or(String::new(), |c| {
-                format!("`{}` {}", &c.id[..c.id.len().min(10)], cell(&c.author))
+                format!(
+                    "{} {}",
+                    code(&c.id[..c.id.len().min(10)], true),
+                    cell(&c.author)
+                )
             });
             let rotate = if f.rotation.url.is_empty() {
                 String::new()
             } else {
-                format!("[rotate]({})", f.rotation.url)
+                link("rotate", &f.rotation.url, true)
             };
             writeln!(
                 out,
-                "| {} | `{}` | {} | `{}` | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 f.severity.as_str(),
-                f.rule_id,
-                cell(&loc),
-                cell(&f.secret),
+                code(&f.rule_id, true),
+                loc,
+                code(&f.secret, true),
                 f.exposure.as_str(),
                 commit,
                 rotate
@@ -66,8 +135,8 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     if let Some(b) = &s.baseline {
         writeln!(
             out,
-            "Baseline `{}`: {} finding(s) suppressed, {} stale entr{}.",
-            b.file,
+            "Baseline {}: {} finding(s) suppressed, {} stale entr{}.",
+            code(&b.file, false),
             b.suppressed,
             b.stale.len(),
             if b.stale.len() == 1 { "y" } else { "ies" }

@@ -2,6 +2,7 @@
 //! `impl Write`. Reporters know nothing about where the bytes came from beyond the findings.
 
 mod audit;
+pub mod escape;
 mod github;
 mod human;
 mod json;

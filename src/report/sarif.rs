@@ -4,6 +4,7 @@
 //! whatever the finding carries: redacted unless `--show-secrets`.
 
 use super::Report;
+use super::escape;
 use crate::finding::Finding;
 use crate::rules::Severity;
 use serde_json::{Value, json};
@@ -137,7 +138,7 @@ pub fn document(report: &Report) -> Value {
         .map(|f| result(f, index.get(f.rule_id.as_str()).copied()))
         .collect();
     let s = &report.summary;
-    json!({
+    let mut doc = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -159,7 +160,32 @@ pub fn document(report: &Report) -> Value {
             "results": results,
             "properties": {"summary": serde_json::to_value(s).unwrap_or(Value::Null)},
         }]
-    })
+    });
+    escape_strings(&mut doc);
+    doc
+}
+
+/// Every string in the document (keys too: allowlist labels are keys) with control characters
+/// and bidi overrides shown visibly ([`escape::lines`]: line breaks, which JSON escapes and rule
+/// help uses, stay): SARIF viewers display paths, commit summaries, author names and ref names as
+/// they are. Artifact URIs are percent-encoded already.
+fn escape_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(e) = escape::lines(s) {
+                *s = e;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(escape_strings),
+        Value::Object(m) => {
+            let entries = std::mem::take(m);
+            for (k, mut v) in entries {
+                escape_strings(&mut v);
+                m.insert(escape::text(&k).into_owned(), v);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
 }
 
 pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {

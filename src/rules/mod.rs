@@ -6,6 +6,7 @@
 
 mod allowlist;
 mod checksum;
+pub(crate) mod redact;
 mod schema;
 
 pub use allowlist::{Allowlist, AllowlistSpec};
@@ -69,13 +70,26 @@ pub struct Origin {
     pub column: usize,
 }
 
+/// A rule id: letters, digits, `-`, `_` and `.`. Errors name a rule by its id only when it is
+/// one (anything else in that place could be a value pasted there, even a secret).
+fn is_rule_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
 impl Origin {
     fn invalid(&self, rule: &str, message: impl Into<String>) -> RuleError {
         RuleError::Invalid {
             file: self.file.clone(),
             line: self.line,
             column: self.column,
-            rule: rule.to_string(),
+            rule: if is_rule_id(rule) {
+                rule.to_string()
+            } else {
+                "(invalid id)".to_string()
+            },
             message: message.into(),
         }
     }
@@ -160,12 +174,7 @@ impl Rule {
 
     fn validate(&self) -> Result<(), RuleError> {
         let o = &self.origin;
-        if self.id.is_empty()
-            || !self
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        {
+        if !is_rule_id(&self.id) {
             return Err(o.invalid(
                 &self.id,
                 "id must be non-empty and use only letters, digits, '-', '_' and '.'",
@@ -376,7 +385,8 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
 pub struct LoadedFile {
     pub name: String,
     pub rules: Vec<Rule>,
-    pub disabled: Vec<String>,
+    /// Rule ids to switch off, with where each is written (line, column).
+    pub disabled: Vec<(String, usize, usize)>,
     pub allowlists: Vec<Allowlist>,
 }
 
@@ -385,12 +395,18 @@ impl LoadedFile {
     /// the built-in file is checked by `rules check` and compiles lazily.
     pub fn parse(name: &str, text: &str, eager: bool) -> Result<Self, RuleError> {
         let file: ConfigFile = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            let start = e.span().map_or(0, |s| s.start);
+            let (line, column) = line_col(text, start);
+            // Never the value: it may be a secret on the wrong line (`redact`).
+            let message = one_line(&redact::values(e.message()));
             RuleError::Parse {
                 file: name.to_string(),
                 line,
                 column,
-                message: one_line(e.message()),
+                message: match redact::toml_key(text, start) {
+                    Some(key) => format!("`{key}`: {message}"),
+                    None => message,
+                },
             }
         })?;
         // Rules come in file order: locate them with one forward pass over the text.
@@ -422,7 +438,14 @@ impl LoadedFile {
         Ok(LoadedFile {
             name: name.to_string(),
             rules,
-            disabled: file.disabled_rules,
+            disabled: file
+                .disabled_rules
+                .into_iter()
+                .map(|d| {
+                    let (line, column) = line_col(text, d.span().start);
+                    (d.into_inner(), line, column)
+                })
+                .collect(),
             allowlists,
         })
     }
@@ -577,7 +600,7 @@ impl RuleSet {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut allowlists = Vec::new();
         let mut sources = Vec::new();
-        let mut disabled: Vec<(String, String)> = Vec::new();
+        let mut disabled: Vec<(String, Origin)> = Vec::new();
         for file in files {
             sources.push(file.name.clone());
             for rule in file.rules {
@@ -594,16 +617,21 @@ impl RuleSet {
                     }
                 }
             }
-            disabled.extend(file.disabled.into_iter().map(|d| (d, file.name.clone())));
+            disabled.extend(file.disabled.into_iter().map(|(id, line, column)| {
+                let file = file.name.clone();
+                (id, Origin { file, line, column })
+            }));
             allowlists.extend(file.allowlists);
         }
-        for (id, file) in &disabled {
+        for (id, o) in &disabled {
+            // Not named: an unknown id may be anything pasted there, even a secret.
             if !index.contains_key(id) {
                 return Err(RuleError::Parse {
-                    file: file.clone(),
-                    line: 1,
-                    column: 1,
-                    message: format!("disabled_rules names unknown rule '{id}'"),
+                    file: o.file.clone(),
+                    line: o.line,
+                    column: o.column,
+                    message: "`disabled_rules`: not the id of a rule (see `leakgate rules list`)"
+                        .to_string(),
                 });
             }
         }

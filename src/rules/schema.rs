@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 pub struct ConfigFile {
     #[serde(default)]
     pub rule: Vec<toml::Spanned<RuleSpec>>,
-    /// Rule ids to switch off.
+    /// Rule ids to switch off (spans locate an unknown one in errors).
     #[serde(default)]
-    pub disabled_rules: Vec<String>,
+    pub disabled_rules: Vec<toml::Spanned<String>>,
     #[serde(default)]
     pub allowlist: Vec<AllowlistSpec>,
 }

@@ -5,6 +5,7 @@
 
 use crate::finding::Exposure;
 use crate::source::worktree::TrackedDirs;
+use gix::ObjectId;
 use gix::bstr::{BStr, BString, ByteSlice};
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,8 @@ pub enum GitError {
         "refusing to read {path}: it is a {kind}, not a regular file (git and leakgate would block on it)"
     )]
     Special { path: String, kind: &'static str },
+    #[error("HEAD of the git repository at {path} cannot be read: {message}")]
+    Head { path: String, message: String },
 }
 
 /// How much of a git directory is checked for special files before gix reads from it.
@@ -45,14 +48,30 @@ pub fn discover(path: &Path) -> Result<Option<gix::Repository>, GitError> {
     discover_with(path, Vet::Shallow)
 }
 
+/// The commit HEAD points to and its tree; `None` when HEAD is unborn (a new repository, an
+/// orphan branch). A HEAD that cannot be read, or that does not lead to a readable commit, is an
+/// error: taken for unborn, it would make every committed file look new (`staged`).
+pub fn head_commit(repo: &gix::Repository) -> Result<Option<(ObjectId, ObjectId)>, GitError> {
+    let err = |e: &dyn std::error::Error| GitError::Head {
+        path: repo.git_dir().display().to_string(),
+        message: describe(e),
+    };
+    let mut head = repo.head().map_err(|e| err(&e))?;
+    if head.is_unborn() {
+        return Ok(None);
+    }
+    let commit = head.peel_to_commit().map_err(|e| err(&e))?;
+    let tree = commit.tree_id().map_err(|e| err(&e))?;
+    Ok(Some((commit.id, tree.detach())))
+}
+
 /// The repository containing `path`, or `None` when there is none.
 ///
 /// Its location comes from the file system alone: a `.git` directory (or `.git` file, for linked
 /// worktrees and submodules) in `path` or above it. The repository's own configuration cannot
-/// move what is scanned: `core.worktree` and `core.bare` are overridden so the working tree is
-/// the directory holding `.git` (a bare repository stays bare), and `include`/`includeIf` are
-/// not followed. A git directory holding a FIFO, socket or device, which git and gix would block
-/// on forever, is refused.
+/// move what is scanned: whatever `core.worktree` and `core.bare` say, the working tree is the
+/// directory holding `.git` (and a bare repository has none). A git directory holding a FIFO,
+/// socket or device, which git and gix would block on forever, is refused.
 pub fn discover_with(path: &Path, vet: Vet) -> Result<Option<gix::Repository>, GitError> {
     use gix::discover::upwards::Error as E;
     // Discovery starts from a directory: a file's own directory.
@@ -213,12 +232,46 @@ fn vet_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
     Ok(())
 }
 
+/// An error and its causes on one line, without the bytes gix quotes as the input it could not
+/// parse (a ref file's content is the repository's to choose).
+pub fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = without_input(&e.to_string());
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = without_input(&s.to_string());
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out.replace('\n', " ")
+}
+
+/// `message, input="…", line=2` -> `message, line=2`.
+fn without_input(text: &str) -> String {
+    let Some((head, rest)) = text.split_once(", input=\"") else {
+        return text.to_string();
+    };
+    // Skip the quoted value, honouring backslash escapes.
+    let mut escaped = false;
+    let end = rest.char_indices().find(|&(_, c)| {
+        let close = c == '"' && !escaped;
+        escaped = c == '\\' && !escaped;
+        close
+    });
+    match end {
+        Some((i, _)) => format!("{head}{}", without_input(&rest[i + 1..])),
+        None => head.to_string(),
+    }
+}
+
 /// A repository with a working tree, its index and HEAD tree loaded once.
 pub struct RepoView {
     repo: gix::ThreadSafeRepository,
     workdir: PathBuf,
     index: gix::index::File,
-    head_tree: Option<gix::ObjectId>,
+    head_tree: Option<ObjectId>,
     /// The global excludes file (`core.excludesFile`, else `~/.config/git/ignore`) when it is a
     /// FIFO, socket or device, which gix would block on: ignore rules cannot be evaluated.
     special_excludes: Option<GitError>,
@@ -242,7 +295,7 @@ impl RepoView {
             message: e.to_string(),
         })?;
         let index = gix::index::File::clone(&index);
-        let head_tree = repo.head_tree_id().ok().map(|id| id.detach());
+        let head_tree = head_commit(&repo)?.map(|(_, tree)| tree);
         let special_excludes = global_excludes_file(&repo).and_then(|p| special(&p));
         Ok(Some(RepoView {
             repo: repo.into_sync(),

@@ -3,6 +3,7 @@
 //! order, descendants (which refs reach a commit), and memoised tree lookups that find where given
 //! blobs sit in a tree while checking that every referenced object exists.
 
+use crate::source::git::describe;
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice, ByteVec};
 use gix::hashtable::{HashMap as IdMap, HashSet as IdSet};
@@ -94,21 +95,68 @@ pub fn rfc3339(seconds: i64, offset: i32) -> String {
     )
 }
 
-/// A ref and the commit it points to (tags peeled).
+/// What a ref tip is once annotated tags are peeled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TipKind {
+    Commit,
+    /// A tag on a tree or a blob (git's own history has one): its content is reachable, but
+    /// there is no commit to walk.
+    Tree,
+    Blob,
+    /// The object is not in the object database (a partial or damaged clone).
+    Missing,
+}
+
+/// A ref and what it points to (tags peeled).
 #[derive(Debug, Clone)]
 pub struct RefTip {
     pub name: String,
     /// What the ref points to directly (a tag object for annotated tags).
     pub direct: ObjectId,
-    pub commit: ObjectId,
+    /// The object at the end of the tag chain.
+    pub peeled: ObjectId,
+    pub kind: TipKind,
+}
+
+impl RefTip {
+    /// The commit to walk from, when the ref leads to one.
+    pub fn commit(&self) -> Option<ObjectId> {
+        (self.kind == TipKind::Commit).then_some(self.peeled)
+    }
+}
+
+impl Refs {
+    /// What refs point to that is not in the object database, named by the ref.
+    pub fn missing(&self) -> impl Iterator<Item = MissingObject> + '_ {
+        self.tips
+            .iter()
+            .filter(|t| t.kind == TipKind::Missing)
+            .map(|t| MissingObject {
+                id: t.peeled,
+                path: t.name.clone(),
+            })
+    }
+}
+
+/// A ref that cannot be read: its target is unknown, so what only it reaches would look
+/// unreachable. Always an error, never skipped.
+#[derive(Debug, Clone)]
+pub struct RefError {
+    /// The ref (`refs/heads/x`, `HEAD`) or, when the name itself is unknown, the file.
+    pub name: String,
+    pub message: String,
 }
 
 /// Ref tips, HEAD and the commits named by reflogs.
 #[derive(Debug, Default)]
 pub struct Refs {
     pub tips: Vec<RefTip>,
+    /// The commit HEAD points to; `None` when HEAD is unborn (or unreadable: see `errors`).
     pub head: Option<ObjectId>,
     pub reflog_commits: Vec<ObjectId>,
+    /// Every tag object on the way from a ref to its target (nested tags included).
+    pub tag_objects: IdSet,
+    pub errors: Vec<RefError>,
 }
 
 /// Peel an object id through annotated tags to a commit, using the parsed tags.
@@ -122,39 +170,98 @@ pub fn peel(mut id: ObjectId, tags: &IdMap<ObjectId, TagMeta>) -> ObjectId {
     id
 }
 
-/// Read every ref (branches, tags, remotes, notes, stash), HEAD and all reflogs.
-pub fn read_refs(repo: &gix::Repository, tags: &IdMap<ObjectId, TagMeta>) -> Result<Refs, String> {
+/// The longest tag chain followed (git's own limit on nested tags is far lower in practice).
+const MAX_TAG_DEPTH: usize = 32;
+
+/// What peels ref tips: the tags and commits already parsed (full mode), else the object
+/// database.
+pub struct Peeler<'a> {
+    pub repo: &'a gix::Repository,
+    pub tags: &'a IdMap<ObjectId, TagMeta>,
+    pub commits: &'a IdMap<ObjectId, CommitMeta>,
+}
+
+impl Peeler<'_> {
+    /// Peel `id` through annotated tags, recording the tag objects passed in `chain`. An absent
+    /// object is `Missing`; one that exists but cannot be read or parsed is an error.
+    pub fn peel(&self, mut id: ObjectId, chain: &mut IdSet) -> Result<(ObjectId, TipKind), String> {
+        use gix::objs::Kind;
+        for _ in 0..MAX_TAG_DEPTH {
+            if self.commits.contains_key(&id) {
+                return Ok((id, TipKind::Commit));
+            }
+            if let Some(t) = self.tags.get(&id) {
+                chain.insert(id);
+                id = t.target;
+                continue;
+            }
+            let kind = match self.repo.find_header(id) {
+                Ok(h) => h.kind(),
+                Err(_) if !self.repo.has_object(id) => return Ok((id, TipKind::Missing)),
+                Err(e) => return Err(format!("object {id} cannot be read: {e}")),
+            };
+            match kind {
+                Kind::Commit => return Ok((id, TipKind::Commit)),
+                Kind::Tree => return Ok((id, TipKind::Tree)),
+                Kind::Blob => return Ok((id, TipKind::Blob)),
+                Kind::Tag => {
+                    let obj = self
+                        .repo
+                        .find_object(id)
+                        .map_err(|e| format!("tag {id} cannot be read: {e}"))?;
+                    let (meta, _) = parse_tag(&obj.data, self.repo.object_hash())
+                        .ok_or_else(|| format!("tag {id} is not a well-formed tag"))?;
+                    chain.insert(id);
+                    id = meta.target;
+                }
+            }
+        }
+        Err(format!("more than {MAX_TAG_DEPTH} nested tags"))
+    }
+}
+
+/// Read every ref (branches, tags, remotes, notes, stash), HEAD and all reflogs. A ref that
+/// cannot be read (garbage in a loose ref, a bad `packed-refs` line, a symbolic ref to nothing,
+/// a corrupt HEAD) is recorded in `errors` and the others are still read.
+pub fn read_refs(peeler: &Peeler<'_>) -> Result<Refs, String> {
+    let repo = peeler.repo;
     let mut refs = Refs::default();
     let platform = repo.references().map_err(|e| e.to_string())?;
     for r in platform.all().map_err(|e| e.to_string())? {
-        let Ok(r) = r else { continue };
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                refs.errors.extend(ref_iteration_errors(repo, &e));
+                continue;
+            }
+        };
         let name = r.name().as_bstr().to_str_lossy().into_owned();
-        if let Some(id) = r.try_id() {
-            let direct = id.detach();
-            // Annotated tags: peel through the parsed tag objects, or the object database when
-            // the caller did not enumerate them.
-            let commit = if tags.is_empty() {
+        let direct = match r.target() {
+            gix::refs::TargetRef::Object(id) => id.to_owned(),
+            gix::refs::TargetRef::Symbolic(target) => {
+                // The target is a ref of its own, read in this loop; one that does not exist
+                // is a broken ref (`git fsck`: invalid pointer).
+                let target = target.as_bstr().to_str_lossy().into_owned();
                 let mut r = r;
-                r.peel_to_id().map_or(direct, |p| p.detach())
-            } else {
-                peel(direct, tags)
-            };
-            refs.tips.push(RefTip {
-                name,
-                direct,
-                commit,
-            });
-        }
+                if let Err(e) = r.follow_to_object() {
+                    refs.errors.push(RefError {
+                        name,
+                        message: format!(
+                            "symbolic ref to {target} cannot be resolved: {}",
+                            describe(&e)
+                        ),
+                    });
+                }
+                continue;
+            }
+        };
+        push_tip(peeler, &mut refs, name, direct);
     }
-    if let Ok(head) = repo.head_id() {
-        let id = peel(head.detach(), tags);
-        refs.head = Some(id);
-        refs.tips.push(RefTip {
-            name: "HEAD".into(),
-            direct: head.detach(),
-            commit: id,
-        });
-    }
+    read_head(peeler, &mut refs);
+    // One bad `packed-refs` line can fail several iteration steps.
+    let mut seen = std::collections::HashSet::new();
+    refs.errors
+        .retain(|e| seen.insert((e.name.clone(), e.message.clone())));
     let mut seen = IdSet::default();
     for dir in [repo.git_dir(), repo.common_dir()] {
         read_reflogs(&dir.join("logs"), &mut |id| {
@@ -164,6 +271,108 @@ pub fn read_refs(repo: &gix::Repository, tags: &IdMap<ObjectId, TagMeta>) -> Res
         });
     }
     Ok(refs)
+}
+
+/// Peel `direct` and record the tip, or the error naming the ref.
+fn push_tip(peeler: &Peeler<'_>, refs: &mut Refs, name: String, direct: ObjectId) {
+    match peeler.peel(direct, &mut refs.tag_objects) {
+        Ok((peeled, kind)) => refs.tips.push(RefTip {
+            name,
+            direct,
+            peeled,
+            kind,
+        }),
+        Err(message) => refs.errors.push(RefError { name, message }),
+    }
+}
+
+/// HEAD: unborn (a new repository, an orphan branch) is fine; unreadable is an error, never
+/// taken for unborn.
+fn read_head(peeler: &Peeler<'_>, refs: &mut Refs) {
+    let head = match peeler.repo.head() {
+        Ok(h) => h,
+        Err(e) => {
+            refs.errors.push(RefError {
+                name: "HEAD".into(),
+                message: format!("HEAD cannot be read: {}", describe(&e)),
+            });
+            return;
+        }
+    };
+    if head.is_unborn() {
+        return;
+    }
+    let Some(direct) = head.id().map(gix::Id::detach) else {
+        refs.errors.push(RefError {
+            name: "HEAD".into(),
+            message: "HEAD points to a symbolic ref that does not resolve".into(),
+        });
+        return;
+    };
+    let before = refs.tips.len();
+    push_tip(peeler, refs, "HEAD".into(), direct);
+    if let Some(t) = refs.tips.get(before)
+        && t.kind == TipKind::Commit
+    {
+        refs.head = Some(t.peeled);
+    }
+}
+
+/// The ref an iteration error is about: a loose ref is named in gix's message (`The reference
+/// at "refs/heads/x" could not be decoded`); a bad `packed-refs` record is found by reading the
+/// file. Each error names one ref or, failing that, the file.
+fn ref_iteration_errors(repo: &gix::Repository, e: &dyn std::error::Error) -> Vec<RefError> {
+    let text = e.to_string();
+    let quoted = text
+        .split_once("reference at \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(name, _)| name);
+    if let Some(name) = quoted.filter(|n| !n.is_empty()) {
+        return vec![RefError {
+            name: name.to_string(),
+            message: format!("cannot read ref: {}", describe(e)),
+        }];
+    }
+    let path = repo.common_dir().join("packed-refs");
+    let bad = std::fs::read(&path)
+        .map(|text| bad_packed_refs(&text, repo.object_hash()))
+        .unwrap_or_default();
+    if bad.is_empty() {
+        return vec![RefError {
+            name: "refs".into(),
+            message: format!("cannot read refs: {}", describe(e)),
+        }];
+    }
+    bad.into_iter()
+        .map(|(line, name)| RefError {
+            name,
+            message: format!("{} line {line} cannot be parsed", path.display()),
+        })
+        .collect()
+}
+
+/// The lines of a `packed-refs` file that are not a header, an `<id> <ref>` record or a peeled
+/// `^<id>` line: line number and the ref named on it (or the file when none is).
+fn bad_packed_refs(text: &[u8], hash: gix::hash::Kind) -> Vec<(usize, String)> {
+    let is_id = |s: &[u8]| s.len() == hash.len_in_hex() && ObjectId::from_hex(s).is_ok();
+    let mut bad = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let ok = match line.first() {
+            None | Some(b'#') => true,
+            Some(b'^') => is_id(&line[1..]),
+            Some(_) => line
+                .split_once_str(" ")
+                .is_some_and(|(id, name)| is_id(id) && name.starts_with(b"refs/")),
+        };
+        if !ok {
+            let name = line.find(b"refs/").map_or_else(
+                || "packed-refs".to_string(),
+                |p| line[p..].to_str_lossy().into_owned(),
+            );
+            bad.push((i + 1, name));
+        }
+    }
+    bad
 }
 
 fn read_reflogs(dir: &Path, out: &mut dyn FnMut(ObjectId)) {
@@ -225,7 +434,7 @@ impl Graph {
         }
         let mut reachable = IdSet::default();
         let mut missing = Vec::new();
-        let mut stack: Vec<ObjectId> = refs.tips.iter().map(|t| t.commit).collect();
+        let mut stack: Vec<ObjectId> = refs.tips.iter().filter_map(RefTip::commit).collect();
         while let Some(id) = stack.pop() {
             if !reachable.insert(id) {
                 continue;
@@ -242,7 +451,6 @@ impl Graph {
                 }
             }
         }
-        // Ref tips that are not commits (a tag on a tree or blob) are not missing commits.
         missing.sort();
         missing.dedup();
         Graph {

@@ -101,26 +101,105 @@ fn plausible(declared: u64, compressed: u64) -> bool {
 }
 
 /// All object directories of a repository: its own and those listed in alternates, recursively.
-pub fn object_dirs(objects_dir: &Path) -> Vec<PathBuf> {
+/// An alternates file that exists but cannot be read is an error: the objects it lends would
+/// otherwise look missing.
+pub fn object_dirs(objects_dir: &Path) -> (Vec<PathBuf>, Vec<ObjectError>) {
     let mut dirs = vec![objects_dir.to_path_buf()];
+    let mut errors = Vec::new();
     let mut i = 0;
     while i < dirs.len() && dirs.len() < 64 {
         let alt = dirs[i].join("info").join("alternates");
-        if let Ok(text) = std::fs::read_to_string(&alt) {
-            for line in text.lines().map(str::trim) {
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                let p = dirs[i].join(line);
-                let p = p.canonicalize().unwrap_or(p);
-                if !dirs.contains(&p) {
-                    dirs.push(p);
+        match std::fs::read_to_string(&alt) {
+            Ok(text) => {
+                for line in text.lines().map(str::trim) {
+                    if line.is_empty() || line.starts_with('#') {
+                        continue;
+                    }
+                    let p = dirs[i].join(line);
+                    let p = p.canonicalize().unwrap_or(p);
+                    if !dirs.contains(&p) {
+                        dirs.push(p);
+                    }
                 }
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => errors.push(unreadable(&alt, &e)),
         }
         i += 1;
     }
-    dirs
+    (dirs, errors)
+}
+
+fn unreadable(path: &Path, e: &std::io::Error) -> ObjectError {
+    ObjectError {
+        path: path.display().to_string(),
+        error: format!("cannot be read: {e}"),
+    }
+}
+
+/// The entries of a directory that should be listable; a missing one has none.
+fn list_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>, ObjectError> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(unreadable(dir, &e)),
+    };
+    rd.map(|e| e.map_err(|e| unreadable(dir, &e))).collect()
+}
+
+/// The loose objects of an object directory: the files of its two-hex-digit fan-out
+/// directories. A fan-out directory that cannot be listed is an error, never "missing".
+pub fn list_loose(dir: &Path, hash: gix::hash::Kind) -> (Vec<ObjectId>, Vec<ObjectError>) {
+    let (mut ids, mut errors) = (Vec::new(), Vec::new());
+    let entries = list_dir(dir).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
+    for fan in entries {
+        let name = fan.file_name();
+        let Some(prefix) = name.to_str().filter(|n| n.len() == 2 && is_hex(n)) else {
+            continue;
+        };
+        match list_dir(&fan.path()) {
+            Ok(files) => ids.extend(files.iter().filter_map(|f| {
+                let rest = f.file_name();
+                let rest = rest.to_str()?;
+                let hex = format!("{prefix}{rest}");
+                (hex.len() == hash.len_in_hex() && is_hex(rest))
+                    .then(|| ObjectId::from_hex(hex.as_bytes()).ok())
+                    .flatten()
+            })),
+            Err(e) => errors.push(e),
+        }
+    }
+    (ids, errors)
+}
+
+fn is_hex(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The pack indexes of an object directory.
+fn pack_indexes(dir: &Path) -> Result<Vec<PathBuf>, ObjectError> {
+    let mut idx: Vec<PathBuf> = list_dir(&dir.join("pack"))?
+        .into_iter()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .collect();
+    idx.sort();
+    Ok(idx)
+}
+
+/// Object directories (alternates, fan-out and pack directories) that exist but cannot be
+/// listed: for scans that read objects by id rather than enumerate them, whose absent objects
+/// would otherwise be taken for missing ones.
+pub fn unreadable_dirs(objects_dir: &Path, hash: gix::hash::Kind) -> Vec<ObjectError> {
+    let (dirs, mut errors) = object_dirs(objects_dir);
+    for dir in &dirs {
+        errors.extend(list_loose(dir, hash).1);
+        errors.extend(pack_indexes(dir).err());
+    }
+    errors
 }
 
 /// A visitor that is created lazily on first use in each pack-traversal worker.
@@ -424,34 +503,75 @@ fn install<R: Send>(pool: Option<&rayon::ThreadPool>, f: impl FnOnce() -> R + Se
     }
 }
 
-/// Visit every object in the databases under `dirs`. `make_visitor` is called once per worker.
-/// Objects over `limits` are not decoded: blobs are listed in `oversized_blobs`, commits and
-/// tags are errors (a scan that cannot read them is incomplete), trees are only counted.
-pub fn enumerate<M, V>(
-    dirs: &[PathBuf],
-    hash: gix::hash::Kind,
-    threads: usize,
+/// Counts and problems of one enumeration, shared by the workers.
+struct Tally<'p> {
+    progress: &'p Progress,
     limits: Limits,
-    progress: &Progress,
-    make_visitor: M,
-) -> EnumStats
-where
-    M: Fn() -> V + Sync,
-    V: FnMut(Kind, &gix::oid, &[u8]) + Send,
-{
-    let mut stats = EnumStats::default();
+    objects: AtomicU64,
+    blobs: AtomicU64,
+    blob_bytes: AtomicU64,
+    oversized: Mutex<Vec<ObjectId>>,
+    errors: Mutex<Vec<ObjectError>>,
+}
+
+impl Tally<'_> {
+    fn count(&self, kind: Kind, len: usize) {
+        self.objects.fetch_add(1, Ordering::Relaxed);
+        self.progress.objects.fetch_add(1, Ordering::Relaxed);
+        self.progress.bytes.fetch_add(len as u64, Ordering::Relaxed);
+        if kind == Kind::Blob {
+            self.blobs.fetch_add(1, Ordering::Relaxed);
+            self.blob_bytes.fetch_add(len as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// An object over the limit for its kind, not decoded: a blob is counted and listed, a tree
+    /// counted, a commit or tag (never over the limit unless over the decoding limit) an error.
+    fn too_large(&self, kind: Kind, id: ObjectId, size: u64, place: &str) {
+        match kind {
+            Kind::Blob | Kind::Tree => {
+                if kind == Kind::Blob {
+                    lock(&self.oversized).push(id);
+                }
+                self.count(kind, 0);
+            }
+            Kind::Commit | Kind::Tag => {
+                self.progress.objects.fetch_add(1, Ordering::Relaxed);
+                self.error(ObjectError {
+                    path: place.to_string(),
+                    error: format!(
+                        "{kind} {id} is {size} bytes, over the {}-byte decoding limit; not \
+                         scanned (raise --max-file-size)",
+                        self.limits.decode()
+                    ),
+                });
+            }
+        }
+    }
+
+    fn error(&self, e: ObjectError) {
+        lock(&self.errors).push(e);
+    }
+}
+
+/// The packs and loose-object stores of the databases under `dirs`; packs that cannot be opened
+/// and pack directories that cannot be listed are errors in `stats`.
+fn open_databases<'d>(
+    dirs: &'d [PathBuf],
+    hash: gix::hash::Kind,
+    limits: Limits,
+    stats: &mut EnumStats,
+) -> (
+    Vec<pack::Bundle>,
+    Vec<(&'d PathBuf, gix::odb::loose::Store)>,
+) {
     let mut bundles: Vec<pack::Bundle> = Vec::new();
     let mut loose_stores = Vec::new();
     for dir in dirs {
-        let pack_dir = dir.join("pack");
-        let mut idx_files: Vec<PathBuf> = std::fs::read_dir(&pack_dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "idx"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        idx_files.sort();
+        let idx_files = pack_indexes(dir).unwrap_or_else(|e| {
+            stats.errors.push(e);
+            Vec::new()
+        });
         for idx in idx_files {
             match pack::Bundle::at(&idx, hash) {
                 Ok(b) => bundles.push(b),
@@ -470,6 +590,213 @@ where
             gix::odb::loose::Store::at_opts(dir.clone(), hash, opts),
         ));
     }
+    (bundles, loose_stores)
+}
+
+/// Per pack, the objects that cannot be decoded are named up to this many, then counted.
+const NAMED: usize = 20;
+
+/// The entries of `bundle` to decode (pack offset and id); the others are counted as too large
+/// or reported. `elsewhere`: the object is in an earlier pack, which counts it.
+fn entries_to_decode(
+    bundle: &pack::Bundle,
+    elsewhere: &dyn Fn(&gix::oid) -> bool,
+    tally: &Tally<'_>,
+    pool: Option<&rayon::ThreadPool>,
+) -> Vec<(u64, ObjectId)> {
+    let limits = tally.limits;
+    let pack_path = bundle.pack.path().display().to_string();
+    // Entry headers first: nothing the pack declares is allocated before it is checked.
+    let (entries, headers, mut why) = install(pool, || read_headers(bundle));
+    let plans = plan(&entries, &headers, &mut why, limits);
+    let mut decode = Vec::with_capacity(entries.len());
+    let mut problems = Vec::new();
+    for (i, (&(offset, oid), p)) in entries.iter().zip(plans).enumerate() {
+        let problem = match p {
+            // Decoded even when an earlier pack has it: it may be a delta base here.
+            Plan::Decode => {
+                decode.push((offset, oid));
+                continue;
+            }
+            _ if elsewhere(&oid) => continue,
+            Plan::TooLarge(kind) => {
+                tally.too_large(kind, oid, headers[i].size, &pack_path);
+                continue;
+            }
+            Plan::Blocked(Kind::Tree, _) => {
+                tally.count(Kind::Tree, 0);
+                continue;
+            }
+            Plan::Blocked(kind, j) => {
+                let (base, b) = (entries[j as usize].1, &headers[j as usize]);
+                format!(
+                    "{kind} {oid} at offset {offset} not scanned: it is a delta against \
+                     {base}, which is {} bytes, over the {}-byte decoding limit (raise \
+                     --max-file-size)",
+                    b.size.max(b.inflated),
+                    limits.decode()
+                )
+            }
+            Plan::Corrupt => format!(
+                "corrupt object {oid} at offset {offset}: {}",
+                why.remove(&i).unwrap_or_default()
+            ),
+        };
+        tally.progress.objects.fetch_add(1, Ordering::Relaxed);
+        problems.push(problem);
+    }
+    if problems.len() > NAMED {
+        let more = problems.len() - NAMED;
+        problems.truncate(NAMED);
+        problems.push(format!("and {more} more objects that cannot be decoded"));
+    }
+    lock(&tally.errors).extend(problems.into_iter().map(|error| ObjectError {
+        path: pack_path.clone(),
+        error,
+    }));
+    decode
+}
+
+/// Decode the entries `decode` of `bundle` with gix-pack's delta-tree traversal and visit them.
+fn traverse_pack<M, V>(
+    bundle: &pack::Bundle,
+    decode: Vec<(u64, ObjectId)>,
+    elsewhere: &(dyn Fn(&gix::oid) -> bool + Sync),
+    tally: &Tally<'_>,
+    threads: usize,
+    make_visitor: &M,
+) where
+    M: Fn() -> V + Sync,
+    V: FnMut(Kind, &gix::oid, &[u8]) + Send,
+{
+    let hash = bundle.index.object_hash();
+    let interrupt = AtomicBool::new(false);
+    let mut lazy = Lazy {
+        make: make_visitor,
+        visitor: None,
+    };
+    let inspect = move |&mut (_, oid): &mut (u64, ObjectId),
+                        _: &dyn gix::progress::Progress,
+                        ctx: pack::cache::delta::traverse::Context<'_>|
+          -> Result<(), gix::Error> {
+        let Some(kind) = ctx.entry.header.as_kind() else {
+            return Ok(());
+        };
+        if elsewhere(&oid) {
+            return Ok(());
+        }
+        tally.count(kind, ctx.decompressed.len());
+        (lazy.get())(kind, &oid, ctx.decompressed);
+        Ok(())
+    };
+    let index = &bundle.index;
+    let result = pack::cache::delta::Tree::from_offsets_in_pack(
+        bundle.pack.path(),
+        decode.into_iter(),
+        &|&(offset, _)| offset,
+        &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
+        &mut gix::progress::Discard,
+        &interrupt,
+        hash,
+    )
+    .and_then(|tree| {
+        tree.traverse(
+            |range, pack: &pack::data::File| pack.entry_slice(range),
+            &bundle.pack,
+            bundle.pack.pack_end() as u64,
+            inspect,
+            pack::cache::delta::traverse::Options {
+                object_progress: Box::new(gix::progress::Discard),
+                size_progress: &mut gix::progress::Discard,
+                thread_limit: Some(threads),
+                should_interrupt: &interrupt,
+                object_hash: hash,
+                // Every entry was checked against the limits: this only backs that up.
+                alloc_limit_bytes: Some(tally.limits.alloc()),
+            },
+        )
+    });
+    if let Err(e) = result {
+        tally.error(ObjectError {
+            path: bundle.pack.path().display().to_string(),
+            error: e.to_string(),
+        });
+    }
+}
+
+/// Visit the loose objects of `dir` that no pack holds, in parallel; returns how many there are.
+fn visit_loose<M, V>(
+    (dir, store): (&Path, &gix::odb::loose::Store),
+    bundles: &[pack::Bundle],
+    tally: &Tally<'_>,
+    pool: Option<&rayon::ThreadPool>,
+    make_visitor: &M,
+) -> u64
+where
+    M: Fn() -> V + Sync,
+    V: FnMut(Kind, &gix::oid, &[u8]) + Send,
+{
+    let limits = tally.limits;
+    let (ids, dir_errors) = list_loose(dir, store.object_hash());
+    lock(&tally.errors).extend(dir_errors);
+    let ids: Vec<ObjectId> = ids
+        .into_iter()
+        .filter(|id| !bundles.iter().any(|b| b.index.lookup(id).is_some()))
+        .collect();
+    tally
+        .progress
+        .total_objects
+        .fetch_add(ids.len() as u64, Ordering::Relaxed);
+    install(pool, || {
+        ids.par_iter().for_each_init(
+            || (make_visitor(), Vec::new()),
+            |(visit, buf), id| match store.try_find(id, buf) {
+                Ok(Some(obj)) => {
+                    tally.count(obj.kind, obj.data.len());
+                    visit(obj.kind, id, obj.data);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let place = format!("loose object {id}");
+                    // Over the decoding limit: too large if the file could hold that much.
+                    let hex = id.to_hex().to_string();
+                    let file_len = std::fs::metadata(dir.join(&hex[..2]).join(&hex[2..]))
+                        .map_or(0, |m| m.len());
+                    match store.try_header(id) {
+                        Ok(Some((size, kind)))
+                            if size > limits.decode() && plausible(size, file_len) =>
+                        {
+                            tally.too_large(kind, id.to_owned(), size, &place);
+                        }
+                        _ => tally.error(ObjectError {
+                            path: place,
+                            error: e.to_string(),
+                        }),
+                    }
+                }
+            },
+        )
+    });
+    ids.len() as u64
+}
+
+/// Visit every object in the databases under `dirs`. `make_visitor` is called once per worker.
+/// Objects over `limits` are not decoded: blobs are listed in `oversized_blobs`, commits and
+/// tags are errors (a scan that cannot read them is incomplete), trees are only counted.
+pub fn enumerate<M, V>(
+    dirs: &[PathBuf],
+    hash: gix::hash::Kind,
+    threads: usize,
+    limits: Limits,
+    progress: &Progress,
+    make_visitor: M,
+) -> EnumStats
+where
+    M: Fn() -> V + Sync,
+    V: FnMut(Kind, &gix::oid, &[u8]) + Send,
+{
+    let mut stats = EnumStats::default();
+    let (bundles, loose_stores) = open_databases(dirs, hash, limits, &mut stats);
     stats.packs = bundles.len();
     let total: u64 = bundles
         .iter()
@@ -480,204 +807,35 @@ where
         .num_threads(threads)
         .build()
         .ok();
-
-    let blobs = AtomicU64::new(0);
-    let blob_bytes = AtomicU64::new(0);
-    let objects = AtomicU64::new(0);
-    let count = |kind: Kind, len: usize| {
-        objects.fetch_add(1, Ordering::Relaxed);
-        progress.objects.fetch_add(1, Ordering::Relaxed);
-        progress.bytes.fetch_add(len as u64, Ordering::Relaxed);
-        if kind == Kind::Blob {
-            blobs.fetch_add(1, Ordering::Relaxed);
-            blob_bytes.fetch_add(len as u64, Ordering::Relaxed);
-        }
+    let tally = Tally {
+        progress,
+        limits,
+        objects: AtomicU64::new(0),
+        blobs: AtomicU64::new(0),
+        blob_bytes: AtomicU64::new(0),
+        oversized: Mutex::new(Vec::new()),
+        errors: Mutex::new(Vec::new()),
     };
-    let oversized = Mutex::new(Vec::new());
-    let errors = Mutex::new(Vec::new());
-    // An object over the limit for its kind, not decoded: a blob is counted and listed, a tree
-    // counted, a commit or tag (never over the limit unless over the decoding limit) an error.
-    let too_large = |kind: Kind, id: ObjectId, size: u64, place: &str| match kind {
-        Kind::Blob | Kind::Tree => {
-            if kind == Kind::Blob {
-                lock(&oversized).push(id);
-            }
-            count(kind, 0);
-        }
-        Kind::Commit | Kind::Tag => {
-            progress.objects.fetch_add(1, Ordering::Relaxed);
-            lock(&errors).push(ObjectError {
-                path: place.to_string(),
-                error: format!(
-                    "{kind} {id} is {size} bytes, over the {}-byte decoding limit; not scanned \
-                     (raise --max-file-size)",
-                    limits.decode()
-                ),
-            });
-        }
-    };
-
-    let interrupt = AtomicBool::new(false);
-    // Per pack, the objects that cannot be decoded are named up to this many, then counted.
-    const NAMED: usize = 20;
     for (i, bundle) in bundles.iter().enumerate() {
         let earlier = &bundles[..i];
         let elsewhere = |id: &gix::oid| earlier.iter().any(|b| b.index.lookup(id).is_some());
-        let pack_path = bundle.pack.path().display().to_string();
-        // Entry headers first: nothing the pack declares is allocated before it is checked.
-        let (entries, headers, mut why) = install(pool.as_ref(), || read_headers(bundle));
-        let plans = plan(&entries, &headers, &mut why, limits);
-        let mut decode = Vec::with_capacity(entries.len());
-        let mut problems = Vec::new();
-        for (i, (&(offset, oid), p)) in entries.iter().zip(plans).enumerate() {
-            let problem = match p {
-                // Decoded even when an earlier pack has it: it may be a delta base here.
-                Plan::Decode => {
-                    decode.push((offset, oid));
-                    continue;
-                }
-                _ if elsewhere(&oid) => continue,
-                Plan::TooLarge(kind) => {
-                    too_large(kind, oid, headers[i].size, &pack_path);
-                    continue;
-                }
-                Plan::Blocked(Kind::Tree, _) => {
-                    count(Kind::Tree, 0);
-                    continue;
-                }
-                Plan::Blocked(kind, j) => {
-                    let (base, b) = (entries[j as usize].1, &headers[j as usize]);
-                    format!(
-                        "{kind} {oid} at offset {offset} not scanned: it is a delta against \
-                         {base}, which is {} bytes, over the {}-byte decoding limit (raise \
-                         --max-file-size)",
-                        b.size.max(b.inflated),
-                        limits.decode()
-                    )
-                }
-                Plan::Corrupt => format!(
-                    "corrupt object {oid} at offset {offset}: {}",
-                    why.remove(&i).unwrap_or_default()
-                ),
-            };
-            progress.objects.fetch_add(1, Ordering::Relaxed);
-            problems.push(problem);
-        }
-        drop((entries, headers, why));
-        if problems.len() > NAMED {
-            let more = problems.len() - NAMED;
-            problems.truncate(NAMED);
-            problems.push(format!("and {more} more objects that cannot be decoded"));
-        }
-        lock(&errors).extend(problems.into_iter().map(|error| ObjectError {
-            path: pack_path.clone(),
-            error,
-        }));
-        let mut lazy = Lazy {
-            make: &make_visitor,
-            visitor: None,
-        };
-        let count = &count;
-        let inspect = move |&mut (_, oid): &mut (u64, ObjectId),
-                            _: &dyn gix::progress::Progress,
-                            ctx: pack::cache::delta::traverse::Context<'_>|
-              -> Result<(), gix::Error> {
-            let Some(kind) = ctx.entry.header.as_kind() else {
-                return Ok(());
-            };
-            if elsewhere(&oid) {
-                return Ok(());
-            }
-            count(kind, ctx.decompressed.len());
-            (lazy.get())(kind, &oid, ctx.decompressed);
-            Ok(())
-        };
-        let index = &bundle.index;
-        let result = pack::cache::delta::Tree::from_offsets_in_pack(
-            bundle.pack.path(),
-            decode.into_iter(),
-            &|&(offset, _)| offset,
-            &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
-            &mut gix::progress::Discard,
-            &interrupt,
-            hash,
-        )
-        .and_then(|tree| {
-            tree.traverse(
-                |range, pack: &pack::data::File| pack.entry_slice(range),
-                &bundle.pack,
-                bundle.pack.pack_end() as u64,
-                inspect,
-                pack::cache::delta::traverse::Options {
-                    object_progress: Box::new(gix::progress::Discard),
-                    size_progress: &mut gix::progress::Discard,
-                    thread_limit: Some(threads),
-                    should_interrupt: &interrupt,
-                    object_hash: hash,
-                    // Every entry was checked against the limits: this only backs that up.
-                    alloc_limit_bytes: Some(limits.alloc()),
-                },
-            )
-        });
-        if let Err(e) = result {
-            lock(&errors).push(ObjectError {
-                path: pack_path,
-                error: e.to_string(),
-            });
-        }
+        let decode = entries_to_decode(bundle, &elsewhere, &tally, pool.as_ref());
+        traverse_pack(bundle, decode, &elsewhere, &tally, threads, &make_visitor);
     }
-
     // Loose objects not also in a pack.
-    let mut loose_count = 0u64;
     for (dir, store) in &loose_stores {
-        let ids: Vec<ObjectId> = store
-            .iter()
-            .filter_map(Result::ok)
-            .filter(|id| !bundles.iter().any(|b| b.index.lookup(id).is_some()))
-            .collect();
-        loose_count += ids.len() as u64;
-        progress
-            .total_objects
-            .fetch_add(ids.len() as u64, Ordering::Relaxed);
-        install(pool.as_ref(), || {
-            ids.par_iter().for_each_init(
-                || (make_visitor(), Vec::new()),
-                |(visit, buf), id| match store.try_find(id, buf) {
-                    Ok(Some(obj)) => {
-                        count(obj.kind, obj.data.len());
-                        visit(obj.kind, id, obj.data);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        let place = format!("loose object {id}");
-                        // Over the decoding limit: too large if the file could hold that much.
-                        let hex = id.to_hex().to_string();
-                        let file_len = std::fs::metadata(dir.join(&hex[..2]).join(&hex[2..]))
-                            .map_or(0, |m| m.len());
-                        match store.try_header(id) {
-                            Ok(Some((size, kind)))
-                                if size > limits.decode() && plausible(size, file_len) =>
-                            {
-                                too_large(kind, id.to_owned(), size, &place);
-                            }
-                            _ => lock(&errors).push(ObjectError {
-                                path: place,
-                                error: e.to_string(),
-                            }),
-                        }
-                    }
-                },
-            )
-        });
+        stats.loose += visit_loose((dir, store), &bundles, &tally, pool.as_ref(), &make_visitor);
     }
-    stats.loose = loose_count;
     stats
         .errors
-        .extend(errors.into_inner().unwrap_or_else(|e| e.into_inner()));
-    stats.oversized_blobs = oversized.into_inner().unwrap_or_else(|e| e.into_inner());
-    stats.objects = objects.into_inner();
-    stats.blobs = blobs.into_inner();
-    stats.blob_bytes = blob_bytes.into_inner();
+        .extend(tally.errors.into_inner().unwrap_or_else(|e| e.into_inner()));
+    stats.oversized_blobs = tally
+        .oversized
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    stats.objects = tally.objects.into_inner();
+    stats.blobs = tally.blobs.into_inner();
+    stats.blob_bytes = tally.blob_bytes.into_inner();
     stats
 }
 

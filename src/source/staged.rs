@@ -164,17 +164,9 @@ fn lines_of(data: &[u8], into: &mut HashSet<Vec<u8>>) {
     }
 }
 
-/// Read the staged changes of `repo`.
-pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitError> {
-    let path = index_path(repo);
-    let index = if path.exists() {
-        gix::index::File::at(&path, repo.object_hash(), true, Default::default())
-            .map_err(|e| git_err(&path, e))?
-    } else {
-        gix::index::File::from_state(gix::index::State::new(repo.object_hash()), path.clone())
-    };
-    let head_tree = repo.head_tree_id().ok().map(|id| id.detach());
-    let merge_head: Option<ObjectId> = std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD"))
+/// The tree of the merge head during a merge (`MERGE_HEAD`).
+fn merge_head_tree(repo: &gix::Repository) -> Option<ObjectId> {
+    std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD"))
         .ok()
         .and_then(|t| {
             t.lines()
@@ -182,26 +174,20 @@ pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitErr
                 .and_then(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
         })
         .and_then(|id| repo.find_commit(id).ok())
-        .and_then(|c| c.tree_id().ok().map(|t| t.detach()));
-    let mut trees = Trees {
-        repo,
-        memo: HashMap::new(),
-        buf: Vec::new(),
-    };
-    let mut clean = Vec::new();
-    if let (Some(cache), None) = (index.tree(), merge_head) {
-        trees.clean_dirs(cache, head_tree, "", &mut clean);
-    }
-    let mut out = Staged {
-        index_entries: index.entries().len(),
-        ..Staged::default()
-    };
-    if clean.iter().any(String::is_empty) {
-        return Ok(out);
-    }
+        .and_then(|c| c.tree_id().ok().map(|t| t.detach()))
+}
+
+/// Stage-0 index entries that differ from HEAD (path, staged id, HEAD's id), skipping the
+/// directories in `clean` (sorted); submodules are counted in `out`.
+fn changed_entries(
+    index: &gix::index::File,
+    clean: &[String],
+    head_tree: Option<ObjectId>,
+    trees: &mut Trees<'_>,
+    out: &mut Staged,
+) -> Vec<(String, ObjectId, Option<ObjectId>)> {
     // Index entries below a clean directory form one contiguous run (the index is sorted by
     // path): skip each run with a binary search instead of testing every entry.
-    clean.sort();
     let entries = index.entries();
     let mut skip: Vec<std::ops::Range<usize>> = clean
         .iter()
@@ -230,13 +216,45 @@ pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitErr
             out.skipped_submodules += 1;
             continue;
         }
-        let p: &BStr = entry.path(&index);
+        let p: &BStr = entry.path(index);
         let head = head_tree.and_then(|h| trees.lookup(h, p)).map(|(id, _)| id);
         if head == Some(entry.id) {
             continue;
         }
         changed.push((p.to_str_lossy().into_owned(), entry.id, head));
     }
+    changed
+}
+
+/// Read the staged changes of `repo`.
+pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitError> {
+    let path = index_path(repo);
+    let index = if path.exists() {
+        gix::index::File::at(&path, repo.object_hash(), true, Default::default())
+            .map_err(|e| git_err(&path, e))?
+    } else {
+        gix::index::File::from_state(gix::index::State::new(repo.object_hash()), path.clone())
+    };
+    let head_tree = crate::source::git::head_commit(repo)?.map(|(_, tree)| tree);
+    let merge_head = merge_head_tree(repo);
+    let mut trees = Trees {
+        repo,
+        memo: HashMap::new(),
+        buf: Vec::new(),
+    };
+    let mut clean = Vec::new();
+    if let (Some(cache), None) = (index.tree(), merge_head) {
+        trees.clean_dirs(cache, head_tree, "", &mut clean);
+    }
+    let mut out = Staged {
+        index_entries: index.entries().len(),
+        ..Staged::default()
+    };
+    if clean.iter().any(String::is_empty) {
+        return Ok(out);
+    }
+    clean.sort();
+    let changed = changed_entries(&index, &clean, head_tree, &mut trees, &mut out);
     // Rename sources: blobs in HEAD at paths the index no longer has, looked up only when a
     // changed path is new.
     let mut rename_sources: Option<Vec<ObjectId>> = None;

@@ -3,6 +3,8 @@
 //! terminal. Every case is a repository (or file tree) built to mislead or harm the person
 //! running leakgate; secrets are generated at run time.
 
+mod history_oddities;
+mod output_escaping;
 mod repo_config;
 mod writes;
 
