@@ -76,10 +76,19 @@ impl Baseline {
     /// Read and validate a baseline file.
     pub fn load(path: &Path) -> Result<Self, BaselineError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        // Read like any file a repository controls: no symlink, no FIFO, bounded.
+        const MAX: u64 = 64 << 20;
+        let read_err = |source| BaselineError::Read {
             file: file.clone(),
             source,
-        })?;
+        };
+        let bytes = crate::safe_fs::read_small(path, MAX + 1)
+            .map_err(|e| read_err(std::io::Error::other(e)))?;
+        if bytes.len() as u64 > MAX {
+            return Err(read_err(std::io::Error::other("larger than 64 MiB")));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| read_err(std::io::Error::other("not UTF-8 text")))?;
         Self::parse(&file, &text)
     }
 

@@ -122,6 +122,10 @@ pub struct OutputArgs {
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Report findings on lines with an inline allow marker (`leakgate:allow`,
+    /// `gitleaks:allow`, `pragma: allowlist secret`) instead of suppressing them.
+    #[arg(long)]
+    pub no_inline_allow: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,9 +153,10 @@ pub struct ScanArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Skip files larger than this many bytes (suffixes K, M, G accepted).
-    #[arg(long, default_value = "25M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip files larger than SIZE (suffixes K, M, G), naming them in the report. Default: no
+    /// limit; text of any size is scanned in pieces, in bounded memory.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
     /// Also scan dependency and cache folders (node_modules, target, .venv, ...).
     #[arg(long)]
     pub include_deps: bool,
@@ -190,9 +195,10 @@ pub struct StagedArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Skip staged blobs larger than this many bytes (suffixes K, M, G accepted).
-    #[arg(long, default_value = "25M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip staged blobs larger than SIZE (suffixes K, M, G): they are named, and the check then
+    /// exits 2, since it did not read them. Default: no limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,9 +313,10 @@ pub struct ObjectArgs {
     /// Do not fail (exit 2) when objects are missing (partial clones); still report them.
     #[arg(long)]
     pub allow_missing: bool,
-    /// Skip files and blobs larger than this many bytes (suffixes K, M, G accepted).
-    #[arg(long, default_value = "25M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip files and blobs larger than SIZE (suffixes K, M, G), naming them in the report (the
+    /// CI gate then exits 2). Default: no limit; large content is scanned in pieces.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

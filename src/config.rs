@@ -15,10 +15,13 @@ pub const REPO_CONFIG: &str = ".leakgate.toml";
 /// Load the rule set for a scan rooted at `root` (a repository or directory).
 pub fn load_rules(args: &ConfigArgs, root: Option<&Path>) -> Result<RuleSet, RuleError> {
     let mut files = vec![LoadedFile::builtin()?];
+    let mut repo_config = None;
     if !args.no_repo_config
         && let Some(path) = root.and_then(repo_config_path)
     {
-        files.push(LoadedFile::load(&path)?);
+        let file = LoadedFile::load_untrusted(&path)?;
+        repo_config = Some(file.name.clone());
+        files.push(file);
     }
     for c in &args.configs {
         files.push(LoadedFile::load(c)?);
@@ -26,7 +29,8 @@ pub fn load_rules(args: &ConfigArgs, root: Option<&Path>) -> Result<RuleSet, Rul
     for f in &files {
         crate::debug!("rule file {}: {} rules", f.name, f.rules.len());
     }
-    let set = RuleSet::build(files)?;
+    let mut set = RuleSet::build(files)?;
+    set.repo_config = repo_config;
     crate::debug!("{} rules in effect", set.rules().len());
     Ok(set)
 }
@@ -115,6 +119,7 @@ impl OutputConfig {
                 show_secrets: a.show_secrets,
                 min_confidence: a.min_confidence.into(),
                 fingerprint_key: fingerprint_key(a.fingerprint_key.as_deref()),
+                honour_inline: !a.no_inline_allow,
             },
             threads,
         }

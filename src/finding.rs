@@ -109,6 +109,19 @@ pub struct Finding {
     /// secret); never serialized.
     #[serde(skip)]
     pub matched: Vec<u8>,
+    /// Found, but suppressed before the allowlists: by an inline allow marker, or because its
+    /// rule is not in effect (disabled or replaced by a config file). Counted, not reported.
+    #[serde(skip)]
+    pub suppressed: Option<Suppression>,
+}
+
+/// Why a finding made before the allowlists is not reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Suppression {
+    /// An inline allow marker on its line.
+    Inline,
+    /// Its rule is a shadow: the label names the config file and the rule.
+    Rule(String),
 }
 
 impl Finding {
@@ -203,6 +216,8 @@ pub struct FindingOptions {
     pub min_confidence: Confidence,
     /// HMAC key for fingerprints (`--fingerprint-key` / `LEAKGATE_FINGERPRINT_KEY`).
     pub fingerprint_key: Option<std::sync::Arc<[u8]>>,
+    /// Inline allow markers suppress findings (false with `--no-inline-allow`).
+    pub honour_inline: bool,
 }
 
 /// Build findings for the matches in one buffer. Matches below the confidence floor are dropped.
@@ -215,47 +230,172 @@ pub fn from_matches(
     exposure: Exposure,
     opts: &FindingOptions,
 ) -> Vec<Finding> {
-    let mut lines = LineIndex::new(buf);
-    let mut out = Vec::with_capacity(matches.len());
-    for m in matches {
-        let rule: &Rule = rules.rule(m.rule);
-        let raw = m.secret(buf).to_vec();
-        let confidence = crate::engine::confidence(rules, m, &raw);
-        if confidence < opts.min_confidence {
-            continue;
+    let mut sink = FindingSink::new(rules, path, source, exposure, opts);
+    sink.window(buf, 0, buf.len(), matches);
+    sink.finish().0
+}
+
+/// Scan `content` of any size (in windows, with bounded memory) and build its findings; also
+/// returns how many findings were past [`MAX_FINDINGS_PER_SOURCE`].
+pub fn scan_content(
+    scanner: &mut crate::engine::Scanner<'_>,
+    content: &[u8],
+    path: &str,
+    source: SourceKind,
+    exposure: Exposure,
+    opts: &FindingOptions,
+) -> (Vec<Finding>, u64) {
+    let mut sink = FindingSink::new(scanner.rules(), path, source, exposure, opts);
+    scanner.scan_windows(content, |w, base, settled, m| {
+        sink.window(w, base, settled, &m)
+    });
+    sink.finish()
+}
+
+/// Most findings kept for one file, blob or message: past it they are counted, not listed (a
+/// generated file can hold millions of matches, and holding them all would exhaust memory).
+pub const MAX_FINDINGS_PER_SOURCE: usize = 10_000;
+
+/// Absolute byte offset -> (line, column), both 1-based, over content seen window by window.
+#[derive(Debug, Clone, Copy)]
+pub struct LineCursor {
+    /// Absolute offset counted up to, the line it is on, and where that line starts.
+    pos: u64,
+    line: usize,
+    line_start: u64,
+}
+
+impl Default for LineCursor {
+    fn default() -> Self {
+        LineCursor {
+            pos: 0,
+            line: 1,
+            line_start: 0,
         }
-        let (line, column) = lines.locate(m.start);
-        let (end_line, end_column) = lines.locate(m.end);
-        out.push(Finding {
-            rule_id: rule.id.clone(),
-            provider: rule.provider.clone(),
-            description: rule.description.clone(),
-            severity: rule.severity,
-            confidence,
-            path: path.to_string(),
-            line,
-            column,
-            end_line,
-            end_column,
-            secret: if opts.show_secrets {
-                String::from_utf8_lossy(&raw).into_owned()
-            } else {
-                redact(&raw)
-            },
-            fingerprint: fingerprint(&rule.id, &raw, opts.fingerprint_key.as_deref()),
-            exposure,
-            source,
-            encoding: m.decoded.as_ref().map(|(_, e)| (*e).to_string()),
-            commit: None,
-            also_in_history: None,
-            rotation: rule.rotate.clone(),
-            blob: None,
-            raw_secret: raw,
-            repo_path: None,
-            matched: buf[m.start..m.end].to_vec(),
-        });
     }
-    out
+}
+
+impl LineCursor {
+    /// Line and column of `offset`, counting through `window` (content from absolute offset
+    /// `base`), which must hold every byte between the cursor and `offset`.
+    pub fn locate(&mut self, window: &[u8], base: u64, offset: u64) -> (usize, usize) {
+        let rel = |abs: u64| (abs.saturating_sub(base) as usize).min(window.len());
+        if offset >= self.pos {
+            let from = rel(self.pos);
+            let to = rel(offset);
+            for p in memchr::memchr_iter(b'\n', &window[from..to]) {
+                self.line += 1;
+                self.line_start = base + (from + p + 1) as u64;
+            }
+        } else {
+            // Backwards (a match that ends past where the next one starts, decoded spans).
+            let (from, to) = (rel(offset), rel(self.pos));
+            let back = memchr::memchr_iter(b'\n', &window[from..to]).count();
+            if back > 0 {
+                self.line -= back;
+                self.line_start =
+                    memchr::memrchr(b'\n', &window[..from]).map_or(base, |p| base + p as u64 + 1);
+            }
+        }
+        self.pos = offset;
+        (self.line, (offset - self.line_start) as usize + 1)
+    }
+}
+
+/// Turns the matches of content seen window by window (see [`crate::engine::Scanner::scan_windows`])
+/// into findings, with line numbers that run across windows.
+pub struct FindingSink<'a> {
+    rules: &'a RuleSet,
+    path: &'a str,
+    source: SourceKind,
+    exposure: Exposure,
+    opts: &'a FindingOptions,
+    lines: LineCursor,
+    out: Vec<Finding>,
+    /// Findings past [`MAX_FINDINGS_PER_SOURCE`], counted only.
+    not_listed: u64,
+}
+
+impl<'a> FindingSink<'a> {
+    pub fn new(
+        rules: &'a RuleSet,
+        path: &'a str,
+        source: SourceKind,
+        exposure: Exposure,
+        opts: &'a FindingOptions,
+    ) -> Self {
+        FindingSink {
+            rules,
+            path,
+            source,
+            exposure,
+            opts,
+            lines: LineCursor::default(),
+            out: Vec::new(),
+            not_listed: 0,
+        }
+    }
+
+    /// One window: content from absolute offset `base`, the matches it owns (offsets within the
+    /// window), and `settled`: the window offset before which no later match will start.
+    pub fn window(&mut self, window: &[u8], base: u64, settled: usize, matches: &[Match]) {
+        for m in matches {
+            let rule: &Rule = self.rules.rule(m.rule);
+            let raw = m.secret(window);
+            let confidence = crate::engine::confidence(self.rules, m, raw);
+            if confidence < self.opts.min_confidence {
+                continue;
+            }
+            if self.out.len() >= MAX_FINDINGS_PER_SOURCE {
+                self.not_listed += 1;
+                continue;
+            }
+            let raw = raw.to_vec();
+            let (line, column) = self.lines.locate(window, base, base + m.start as u64);
+            let (end_line, end_column) = self.lines.locate(window, base, base + m.end as u64);
+            let opts = self.opts;
+            self.out.push(Finding {
+                rule_id: rule.id.clone(),
+                provider: rule.provider.clone(),
+                description: rule.description.clone(),
+                severity: rule.severity,
+                confidence,
+                path: self.path.to_string(),
+                line,
+                column,
+                end_line,
+                end_column,
+                secret: if opts.show_secrets {
+                    String::from_utf8_lossy(&raw).into_owned()
+                } else {
+                    redact(&raw)
+                },
+                fingerprint: fingerprint(&rule.id, &raw, opts.fingerprint_key.as_deref()),
+                exposure: self.exposure,
+                source: self.source,
+                encoding: m.decoded.as_ref().map(|(_, e)| (*e).to_string()),
+                commit: None,
+                also_in_history: None,
+                rotation: rule.rotate.clone(),
+                blob: None,
+                raw_secret: raw,
+                repo_path: None,
+                matched: window[m.start..m.end].to_vec(),
+                suppressed: match &rule.shadow {
+                    Some(shadow) => Some(Suppression::Rule(shadow.label(&rule.id))),
+                    None if m.allowed => Some(Suppression::Inline),
+                    None => None,
+                },
+            });
+        }
+        self.lines
+            .locate(window, base, base + settled.min(window.len()) as u64);
+    }
+
+    /// The findings, and how many more there were past [`MAX_FINDINGS_PER_SOURCE`].
+    pub fn finish(self) -> (Vec<Finding>, u64) {
+        (self.out, self.not_listed)
+    }
 }
 
 /// Longest commit summary a finding carries, in characters (the first line of a commit message
@@ -353,20 +493,68 @@ pub fn scrub_commit_text(findings: &mut [Finding], show_secrets: bool) {
     }
 }
 
-/// Apply config-level allowlists. Returns the kept findings and, per allowlist label, how many
-/// findings it suppressed (every allowlist is listed, with 0 when it suppressed nothing).
-pub fn apply_allowlists(
+/// What suppressed findings, and how many each.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Suppressions {
+    /// Per config-level allowlist label (every allowlist listed, 0 when it suppressed nothing).
+    pub by_allowlist: BTreeMap<String, usize>,
+    /// Per rule no longer in effect (`FILE: rule ID disabled` / `replaced`).
+    pub by_rule: BTreeMap<String, usize>,
+    /// By inline allow markers.
+    pub inline: usize,
+    /// Of all the above, by the scanned repository's own `.leakgate.toml`.
+    pub by_repo_config: usize,
+}
+
+impl Suppressions {
+    /// Add another scan's counts (an audit's working tree to its history).
+    pub fn add(&mut self, other: &Suppressions) {
+        for (k, v) in &other.by_allowlist {
+            *self.by_allowlist.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.by_rule {
+            *self.by_rule.entry(k.clone()).or_default() += v;
+        }
+        self.inline += other.inline;
+        self.by_repo_config += other.by_repo_config;
+    }
+}
+
+/// Drop suppressed findings and count them: findings of rules not in effect, findings on lines
+/// with an inline allow marker (unless `honour_inline` is false: `--no-inline-allow`), and
+/// findings a config-level allowlist matches.
+pub fn apply_suppressions(
     rules: &RuleSet,
     findings: Vec<Finding>,
-) -> (Vec<Finding>, BTreeMap<String, usize>) {
-    let mut counts: BTreeMap<String, usize> = rules
-        .allowlists
-        .iter()
-        .map(|a| (a.label.clone(), 0))
-        .collect();
+    honour_inline: bool,
+) -> (Vec<Finding>, Suppressions) {
+    let mut counts = Suppressions {
+        by_allowlist: rules
+            .allowlists
+            .iter()
+            .map(|a| (a.label.clone(), 0))
+            .collect(),
+        ..Suppressions::default()
+    };
+    let repo_config = rules.repo_config.as_deref();
+    let from_repo = |file: &str| repo_config == Some(file);
     let kept = findings
         .into_iter()
         .filter(|f| {
+            match &f.suppressed {
+                Some(Suppression::Rule(label)) => {
+                    *counts.by_rule.entry(label.clone()).or_default() += 1;
+                    if repo_config.is_some_and(|r| label.starts_with(&format!("{r}: "))) {
+                        counts.by_repo_config += 1;
+                    }
+                    return false;
+                }
+                Some(Suppression::Inline) if honour_inline => {
+                    counts.inline += 1;
+                    return false;
+                }
+                _ => {}
+            }
             let hit = rules.allowlists.iter().find(|a| {
                 a.applies_to(&f.rule_id)
                     && (a.allows_path(
@@ -375,7 +563,10 @@ pub fn apply_allowlists(
             });
             match hit {
                 Some(a) => {
-                    *counts.entry(a.label.clone()).or_default() += 1;
+                    *counts.by_allowlist.entry(a.label.clone()).or_default() += 1;
+                    if from_repo(&a.source) {
+                        counts.by_repo_config += 1;
+                    }
                     false
                 }
                 None => true,

@@ -8,9 +8,12 @@
 //! Range modes (`--since`, `--range`, `--branch`) scan only the blobs the selected commits
 //! introduced (tree diff against every parent).
 
+use crate::content::{self, Target};
 use crate::engine::Scanner;
 use crate::finding::{self, CommitInfo, Exposure, Finding, FindingOptions, SourceKind};
+use crate::report::NotListed;
 use crate::rules::RuleSet;
+use crate::source::blob;
 use crate::source::graph::{
     self, CommitMeta, Graph, MissingObject, Refs, TagMeta, TipKind, TreeLocator,
 };
@@ -86,9 +89,15 @@ impl Scope {
 pub struct HistoryOptions {
     pub scope: Scope,
     pub threads: usize,
-    pub max_blob_size: u64,
+    /// Skip (and name) blobs larger than this (`--max-file-size`); `None`: no limit.
+    pub max_blob_size: Option<u64>,
     pub finding: FindingOptions,
 }
+
+/// Blobs up to this size are decoded by the parallel pack traversal; larger ones are read on
+/// their own afterwards, one at a time, whole or streamed ([`crate::source::blob`]), so several
+/// large blobs are never in memory together.
+const TRAVERSAL_BLOB_LIMIT: u64 = 32 << 20;
 
 /// The result of a history scan, before allowlists and reporting.
 #[derive(Debug, Default)]
@@ -100,6 +109,10 @@ pub struct HistoryScan {
     pub commits: usize,
     pub skipped_binary: u64,
     pub skipped_large: u64,
+    /// Blobs over `--max-file-size`: `blob <id>` and size.
+    pub too_large: Vec<(String, u64)>,
+    /// Blobs with more findings than are listed per source.
+    pub not_listed: Vec<NotListed>,
     pub missing: Vec<MissingObject>,
     pub errors: Vec<ObjectError>,
     pub shallow: bool,
@@ -107,6 +120,9 @@ pub struct HistoryScan {
     pub known_blobs: IdSet,
     /// Full mode: findings per blob, before attribution (no path, no commit).
     pub blob_hits: IdMap<ObjectId, Vec<Finding>>,
+    /// Blobs that exist but were not scanned (over `--max-file-size`, or unreadable): a
+    /// working-tree file with the same content must be read, not taken as known.
+    pub unscanned: IdSet,
 }
 
 /// Per-worker list of blob ids, appended to the shared list when the worker finishes.
@@ -134,38 +150,53 @@ struct Collected {
     tag_msg_hits: IdMap<ObjectId, Hits>,
     binary: u64,
     large: u64,
+    too_large: Vec<(String, u64)>,
+    not_listed: Vec<NotListed>,
+    /// Blobs that exist but were not scanned.
+    unscanned: Vec<ObjectId>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Scan bytes of one object; returns findings with no location yet.
+/// Scan bytes of one object (in windows, whatever its size); returns findings with no location
+/// yet, and counts the findings past the per-source limit in `c`.
 fn scan_bytes(
     scanner: &mut Scanner<'_>,
+    id: &gix::oid,
     data: &[u8],
     source: SourceKind,
     opts: &FindingOptions,
+    c: &Mutex<Collected>,
 ) -> Hits {
-    let matches = scanner.scan(data);
-    if matches.is_empty() {
-        return Vec::new();
-    }
-    finding::from_matches(
-        scanner.rules(),
-        data,
-        &matches,
-        "",
+    let target = Target {
+        path: "",
         source,
-        Exposure::Reachable,
+        exposure: Exposure::Reachable,
         opts,
-    )
+    };
+    let scanned = content::scan_bytes(scanner, data, &target, |_, _| true);
+    note_not_listed(c, id, scanned.not_listed);
+    scanned.findings
+}
+
+fn note_not_listed(c: &Mutex<Collected>, id: &gix::oid, n: u64) {
+    if n > 0 {
+        lock(c).not_listed.push(NotListed {
+            path: format!("object {id}"),
+            findings: n,
+        });
+    }
 }
 
 /// Is this blob scannable text within the size limit? Counts what it skips.
-fn blob_gate(data: &[u8], max: u64, c: &Mutex<Collected>) -> bool {
-    if data.len() as u64 > max {
-        lock(c).large += 1;
+fn blob_gate(id: &gix::oid, data: &[u8], max: Option<u64>, c: &Mutex<Collected>) -> bool {
+    if max.is_some_and(|m| data.len() as u64 > m) {
+        let mut c = lock(c);
+        c.large += 1;
+        c.too_large.push((format!("blob {id}"), data.len() as u64));
+        c.unscanned.push(id.to_owned());
         return false;
     }
     if memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some() {
@@ -173,6 +204,65 @@ fn blob_gate(data: &[u8], max: u64, c: &Mutex<Collected>) -> bool {
         return false;
     }
     true
+}
+
+/// What reading and scanning one blob by id gave.
+enum BlobOutcome {
+    /// Scanned (or binary): its size.
+    Read(u64),
+    /// Absent from the object database.
+    Missing,
+    /// Present but not scanned: why.
+    Unreadable(String),
+}
+
+/// Read blob `id` (whole when small, streamed when large: [`crate::source::blob`]) and scan it
+/// into `c`. Blobs over `--max-file-size` are skipped and named in `c`.
+fn scan_blob_by_id(
+    repo: &gix::Repository,
+    scanner: &mut Scanner<'_>,
+    id: ObjectId,
+    opts: &HistoryOptions,
+    c: &Mutex<Collected>,
+    head: &mut Vec<u8>,
+) -> BlobOutcome {
+    let size = match blob::size(repo, id) {
+        Ok(Some(size)) => size,
+        Ok(None) => return BlobOutcome::Missing,
+        Err(e) => return BlobOutcome::Unreadable(e.to_string()),
+    };
+    if opts.max_blob_size.is_some_and(|m| size > m) {
+        let mut c = lock(c);
+        c.large += 1;
+        c.too_large.push((format!("blob {id}"), size));
+        c.unscanned.push(id);
+        return BlobOutcome::Read(0);
+    }
+    let data = match blob::open(repo, id) {
+        Ok(b) => b,
+        Err(e) if e.is_missing() => return BlobOutcome::Missing,
+        Err(e) => return BlobOutcome::Unreadable(e.to_string()),
+    };
+    let target = Target {
+        path: "",
+        source: SourceKind::Blob,
+        exposure: Exposure::Reachable,
+        opts: &opts.finding,
+    };
+    match content::scan_blob(scanner, data, head, BINARY_PROBE, &target, |_, _| true) {
+        Ok(Some(scanned)) => {
+            note_not_listed(c, &id, scanned.not_listed);
+            if !scanned.findings.is_empty() {
+                lock(c).blob_hits.insert(id, scanned.findings);
+            }
+            BlobOutcome::Read(scanned.bytes)
+        }
+        Ok(None) => {
+            lock(c).binary += 1;
+            BlobOutcome::Read(size)
+        }
+        Err(e) => BlobOutcome::Unreadable(e.to_string()),
+    }
 }
 
 /// Handle one object: scan blobs and messages, remember commits and tags.
@@ -187,17 +277,31 @@ fn visit_object(
 ) {
     match kind {
         Kind::Blob => {
-            if !blob_gate(data, opts.max_blob_size, collected) {
+            if !blob_gate(id, data, opts.max_blob_size, collected) {
                 return;
             }
-            let hits = scan_bytes(scanner, data, SourceKind::Blob, &opts.finding);
+            let hits = scan_bytes(
+                scanner,
+                id,
+                data,
+                SourceKind::Blob,
+                &opts.finding,
+                collected,
+            );
             if !hits.is_empty() {
                 lock(collected).blob_hits.insert(id.to_owned(), hits);
             }
         }
         Kind::Commit => {
             if let Some((meta, message)) = graph::parse_commit(data, hash) {
-                let hits = scan_bytes(scanner, message, SourceKind::CommitMessage, &opts.finding);
+                let hits = scan_bytes(
+                    scanner,
+                    id,
+                    message,
+                    SourceKind::CommitMessage,
+                    &opts.finding,
+                    collected,
+                );
                 let mut c = lock(collected);
                 c.commits.insert(id.to_owned(), meta);
                 if !hits.is_empty() {
@@ -207,7 +311,14 @@ fn visit_object(
         }
         Kind::Tag => {
             if let Some((meta, message)) = graph::parse_tag(data, hash) {
-                let hits = scan_bytes(scanner, message, SourceKind::TagMessage, &opts.finding);
+                let hits = scan_bytes(
+                    scanner,
+                    id,
+                    message,
+                    SourceKind::TagMessage,
+                    &opts.finding,
+                    collected,
+                );
                 let mut c = lock(collected);
                 c.tags.insert(id.to_owned(), meta);
                 if !hits.is_empty() {
@@ -232,9 +343,11 @@ fn scan_objects(
     let collected = Mutex::new(Collected::default());
     let blob_ids: Mutex<Vec<ObjectId>> = Mutex::new(Vec::new());
     let limits = odb::Limits {
-        max_blob_size: opts.max_blob_size,
+        max_blob_size: opts
+            .max_blob_size
+            .map_or(TRAVERSAL_BLOB_LIMIT, |m| m.min(TRAVERSAL_BLOB_LIMIT)),
     };
-    let stats = odb::enumerate(dirs, hash, opts.threads, limits, progress, || {
+    let mut stats = odb::enumerate(dirs, hash, opts.threads, limits, progress, || {
         let mut scanner = Scanner::new(rules);
         let collected = &collected;
         let mut sink = IdSink {
@@ -248,9 +361,29 @@ fn scan_objects(
             visit_object(&mut scanner, collected, opts, hash, kind, id, data);
         }
     });
-    let mut c = collected.into_inner().unwrap_or_else(|e| e.into_inner());
-    // Blobs over the size limit were not decoded: skipped as too large, but they exist.
-    c.large += stats.oversized_blobs.len() as u64;
+    // Blobs too large for the traversal: read one at a time.
+    let mut scanner = Scanner::new(rules);
+    let mut head = Vec::new();
+    let (mut large_errors, mut unscanned) = (Vec::new(), Vec::new());
+    for &id in &stats.oversized_blobs {
+        match scan_blob_by_id(repo, &mut scanner, id, opts, &collected, &mut head) {
+            BlobOutcome::Read(n) => {
+                // The traversal counted it as a blob of 0 bytes.
+                stats.blob_bytes += n;
+            }
+            BlobOutcome::Missing => {}
+            BlobOutcome::Unreadable(error) => {
+                unscanned.push(id);
+                large_errors.push(ObjectError {
+                    path: format!("blob {id}"),
+                    error,
+                });
+            }
+        }
+    }
+    stats.errors.extend(large_errors);
+    lock(&collected).unscanned.extend(unscanned);
+    let c = collected.into_inner().unwrap_or_else(|e| e.into_inner());
     let known_blobs: IdSet = blob_ids
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -271,7 +404,7 @@ pub fn scan(
         return scan_range(repo, rules, opts);
     }
     let (dirs, dir_errors) = odb::object_dirs(&repo.common_dir().join("objects"));
-    let (c, stats, known_blobs) = scan_objects(repo, rules, opts, progress, &dirs);
+    let (mut c, stats, known_blobs) = scan_objects(repo, rules, opts, progress, &dirs);
     let peeler = graph::Peeler {
         repo,
         tags: &c.tags,
@@ -287,6 +420,8 @@ pub fn scan(
         commits: graph.commits.len(),
         skipped_binary: c.binary,
         skipped_large: c.large,
+        too_large: std::mem::take(&mut c.too_large),
+        not_listed: std::mem::take(&mut c.not_listed),
         errors: stats.errors,
         shallow: graph.shallow,
         ..HistoryScan::default()
@@ -373,6 +508,7 @@ pub fn scan(
     out.findings = findings;
     out.blob_hits = c.blob_hits;
     out.known_blobs = known_blobs;
+    out.unscanned = c.unscanned.into_iter().collect();
     Ok(out)
 }
 
@@ -843,14 +979,22 @@ fn scan_range(
         out.missing.extend(refs.missing());
     }
     out.errors = range_errors(reader.unreadable, &mut differ.unreadable, &refs, repo);
-    let mut c = scan_blobs(repo, rules, opts, &unique_blobs, &mut out);
+    let c = Mutex::new(scan_blobs(repo, rules, opts, &unique_blobs, &mut out));
     let mut scanner = Scanner::new(rules);
     for (id, msg) in &sel.messages {
-        let hits = scan_bytes(&mut scanner, msg, SourceKind::CommitMessage, &opts.finding);
+        let hits = scan_bytes(
+            &mut scanner,
+            id,
+            msg,
+            SourceKind::CommitMessage,
+            &opts.finding,
+            &c,
+        );
         if !hits.is_empty() {
-            c.commit_msg_hits.insert(*id, hits);
+            lock(&c).commit_msg_hits.insert(*id, hits);
         }
     }
+    let mut c = c.into_inner().unwrap_or_else(|e| e.into_inner());
     let attribution = Attribution::new(
         &graph,
         &refs,
@@ -878,6 +1022,8 @@ fn scan_range(
     out.objects_scanned = unique_blobs.len() as u64 + order.len() as u64;
     out.skipped_binary = c.binary;
     out.skipped_large = c.large;
+    out.too_large = std::mem::take(&mut c.too_large);
+    out.not_listed = std::mem::take(&mut c.not_listed);
     Ok(out)
 }
 
@@ -917,7 +1063,6 @@ fn scan_blobs(
     unique_blobs: &[ObjectId],
     out: &mut HistoryScan,
 ) -> Collected {
-    let hash = repo.object_hash();
     let collected = Mutex::new(Collected::default());
     let sync = repo.clone().into_sync();
     let bytes = std::sync::atomic::AtomicU64::new(0);
@@ -932,31 +1077,28 @@ fn scan_blobs(
     let work = || {
         use rayon::prelude::*;
         unique_blobs.par_iter().for_each_init(
-            || (sync.to_thread_local(), Scanner::new(rules)),
-            |(repo, scanner), id| {
-                // Too large to scan: skipped without reading it (its header says how big it is).
-                if repo
-                    .find_header(*id)
-                    .is_ok_and(|h| h.size() > opts.max_blob_size)
-                {
-                    lock(&collected).large += 1;
-                    return;
+            || (sync.to_thread_local(), Scanner::new(rules), Vec::new()),
+            |(repo, scanner, head), id| match scan_blob_by_id(
+                repo, scanner, *id, opts, &collected, head,
+            ) {
+                BlobOutcome::Read(n) => {
+                    bytes.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
                 }
-                match repo.find_object(*id) {
-                    Ok(obj) => {
-                        bytes
-                            .fetch_add(obj.data.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                        visit_object(scanner, &collected, opts, hash, Kind::Blob, id, &obj.data);
+                BlobOutcome::Missing => {
+                    unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if !absent.contains(id) {
+                        lock(&read_errors).push(ObjectError {
+                            path: format!("object {id}"),
+                            error: "missing".into(),
+                        });
                     }
-                    Err(e) => {
-                        unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if !absent.contains(id) {
-                            lock(&read_errors).push(ObjectError {
-                                path: format!("object {id}"),
-                                error: e.to_string(),
-                            });
-                        }
-                    }
+                }
+                BlobOutcome::Unreadable(error) => {
+                    unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    lock(&read_errors).push(ObjectError {
+                        path: format!("object {id}"),
+                        error,
+                    });
                 }
             },
         )

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod content;
 pub mod engine;
 pub mod finding;
 pub mod history;

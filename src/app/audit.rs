@@ -1,7 +1,7 @@
 //! `leakgate audit`: the working-tree scan and the history scan (one pass over the object
 //! database), merged per secret value into a risk-ordered rotation plan.
 
-use super::history::history_report;
+use super::history::{Strictness, history_report};
 use super::{Completion, Outcome, emit, finalize};
 use crate::audit::{self, CleanupOptions};
 use crate::cli::AuditArgs;
@@ -50,14 +50,22 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     // scan read are not read again (one pass over the content, not two).
     let mut scan = history::scan(&repo, &rules, &opts, &progress)?;
     drop(line);
-    let known = std::mem::take(&mut scan.known_blobs);
+    // Working-tree files identical to a blob the history scan read are not read again; blobs it
+    // did not scan (too large, unreadable) do not count as read.
+    let mut known = std::mem::take(&mut scan.known_blobs);
+    for id in &scan.unscanned {
+        known.remove(id);
+    }
     let hits = std::mem::take(&mut scan.blob_hits);
     let hist = finalize(
         history_report(
             scan,
             &rules,
-            args.objects.allow_missing,
-            out.finding.show_secrets,
+            Strictness {
+                allow_missing: args.objects.allow_missing,
+                gate: false,
+            },
+            &out.finding,
         ),
         completion(),
     )?;
@@ -103,6 +111,7 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     report.findings.extend(worktree_findings);
     if let Some(t) = tree {
         let s = &mut report.summary;
+        s.add_suppressions(&t.summary);
         s.files_scanned = t.summary.files_scanned;
         s.bytes_scanned += t.summary.bytes_scanned;
         s.skipped += t.summary.skipped;
@@ -112,14 +121,14 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
         s.skipped_dirs = t.summary.skipped_dirs;
         s.error_details.extend(t.summary.error_details);
         s.incomplete |= t.summary.incomplete;
-        for (k, v) in t.summary.suppressed_by_allowlist {
-            *s.suppressed_by_allowlist.entry(k).or_default() += v;
-        }
+        s.skipped_files.extend(t.summary.skipped_files);
+        s.not_listed.extend(t.summary.not_listed);
         if let (Some(a), Some(b)) = (&mut s.baseline, t.summary.baseline) {
             a.suppressed += b.suppressed;
             a.stale.retain(|f| b.stale.contains(f));
         }
     }
+    super::warn_about_repository_suppressions(&mut report.summary, "audit");
     report.secrets = Some(secrets);
     report.replacements_file = replacements_file;
     report.target = root.canonicalize().unwrap_or(root).display().to_string();

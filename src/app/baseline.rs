@@ -2,7 +2,7 @@
 //! fingerprint so later scans report only new secrets.
 
 use super::Outcome;
-use super::history::history_report;
+use super::history::{Strictness, history_report};
 use crate::baseline::{Baseline, DEFAULT_FILE};
 use crate::cli::{BaselineArgs, BaselineCommand, ConfigArgs};
 use crate::config;
@@ -42,15 +42,24 @@ fn write(a: &BaselineArgs, update: bool) -> Result<Outcome> {
         show_secrets: false,
         min_confidence: a.min_confidence.into(),
         fingerprint_key: config::fingerprint_key(a.fingerprint_key.as_deref()),
+        honour_inline: true,
     };
     let opts = HistoryOptions {
         scope: Scope::default(),
         threads,
-        max_blob_size: 25 << 20,
+        max_blob_size: None,
         finding: fopts.clone(),
     };
     let scan = history::scan(&repo, &rules, &opts, &history::Progress::default())?;
-    let hist = history_report(scan, &rules, false, false);
+    let hist = history_report(
+        scan,
+        &rules,
+        Strictness {
+            allow_missing: false,
+            gate: false,
+        },
+        &fopts,
+    );
     if hist.summary.incomplete {
         bail!(
             "the history scan was incomplete ({} error(s), e.g. missing objects); baseline not written",
@@ -60,7 +69,7 @@ fn write(a: &BaselineArgs, update: bool) -> Result<Outcome> {
     let mut findings = hist.findings;
     if let Some(workdir) = repo.workdir() {
         let walk = WalkOptions {
-            max_file_size: 25 << 20,
+            max_file_size: None,
             include_deps: false,
             threads,
         };

@@ -3,7 +3,7 @@
 //! `--base/--head`), scans what those commits introduced (merge commits' own changes included),
 //! and fails closed when the clone is too shallow to see the base.
 
-use super::history::history_report;
+use super::history::{Strictness, history_report};
 use super::{Completion, Outcome, emit, finalize};
 use crate::cli::CiArgs;
 use crate::config::{self, OutputConfig};
@@ -188,8 +188,11 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
     let report = history_report(
         scan,
         &rules,
-        args.objects.allow_missing,
-        out.finding.show_secrets,
+        Strictness {
+            allow_missing: args.objects.allow_missing,
+            gate: true,
+        },
+        &out.finding,
     );
     for (label, n) in &report.summary.suppressed_by_allowlist {
         eprintln!(

@@ -4,10 +4,10 @@
 use super::{Completion, Outcome, complete};
 use crate::cli::HistoryArgs;
 use crate::config::{self, OutputConfig};
-use crate::finding;
+use crate::finding::{self, FindingOptions};
 use crate::history::{self, HistoryOptions, Scope};
 use crate::progress::ProgressLine;
-use crate::report::{MissingObjectEntry, Report, Summary};
+use crate::report::{MissingObjectEntry, Report, Skipped, Summary};
 use crate::source::git;
 use crate::source::worktree::FileError;
 use anyhow::{Result, anyhow};
@@ -41,8 +41,11 @@ pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
     let report = history_report(
         scan,
         &rules,
-        args.objects.allow_missing,
-        out.finding.show_secrets,
+        Strictness {
+            allow_missing: args.objects.allow_missing,
+            gate: false,
+        },
+        &out.finding,
     );
     complete(
         report,
@@ -57,17 +60,29 @@ pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
     )
 }
 
+/// How a history report treats what it could not read.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Strictness {
+    /// `--allow-missing`: missing objects do not make the scan incomplete.
+    pub allow_missing: bool,
+    /// A gate (`ci`, pre-push): blobs skipped for their size make the scan incomplete, since a
+    /// gate must never pass content it did not read.
+    pub gate: bool,
+}
+
 /// Turn a history scan into a report: allowlists, summary, completeness.
 pub(super) fn history_report(
     scan: history::HistoryScan,
     rules: &crate::rules::RuleSet,
-    allow_missing: bool,
-    show_secrets: bool,
+    strictness: Strictness,
+    opts: &FindingOptions,
 ) -> Report {
+    let (show_secrets, honour_inline) = (opts.show_secrets, opts.honour_inline);
+    let allow_missing = strictness.allow_missing;
     let mut all = scan.findings;
     // Scrub before allowlisting: an allowlisted secret must not leak through a summary either.
     finding::scrub_commit_text(&mut all, show_secrets);
-    let (findings, suppressed) = finding::apply_allowlists(rules, all);
+    let (findings, suppressed) = finding::apply_suppressions(rules, all, honour_inline);
     let mut errors: Vec<FileError> = scan
         .errors
         .iter()
@@ -89,7 +104,9 @@ pub(super) fn history_report(
             error: format!("missing git object {}", m.id),
         });
     }
-    let incomplete = !scan.errors.is_empty() || (!missing.is_empty() && !allow_missing);
+    let incomplete = !scan.errors.is_empty()
+        || (!missing.is_empty() && !allow_missing)
+        || (strictness.gate && !scan.too_large.is_empty());
     let mut report = Report {
         findings,
         summary: Summary {
@@ -103,8 +120,9 @@ pub(super) fn history_report(
             ]
             .into_iter()
             .collect(),
+            skipped_files: Skipped::too_large(&scan.too_large),
+            not_listed: scan.not_listed,
             error_details: errors,
-            suppressed_by_allowlist: suppressed,
             objects_scanned: Some(scan.objects_scanned),
             commits: Some(scan.commits),
             missing_objects: Some(
@@ -121,6 +139,7 @@ pub(super) fn history_report(
         },
         ..Report::default()
     };
+    report.summary.set_suppressions(suppressed);
     report.finish();
     report
 }

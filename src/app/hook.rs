@@ -2,7 +2,7 @@
 //! actually uses (`core.hooksPath`, linked worktrees, `.git` files), chaining a hook that was
 //! already there, and the pre-push check itself.
 
-use super::history::history_report;
+use super::history::{Strictness, history_report};
 use super::{Completion, Outcome, complete};
 use crate::cli::{HookCommand, HookInstallArgs, HookRunArgs};
 use crate::config::{self, OutputConfig};
@@ -221,7 +221,7 @@ fn pre_push(a: HookRunArgs) -> Result<Outcome> {
                 reachable_only: false,
             },
             threads: out.threads,
-            max_blob_size: 25 << 20,
+            max_blob_size: None,
             finding: out.finding.clone(),
         };
         let scan = history::scan(&repo, &rules, &opts, &history::Progress::default())?;
@@ -244,7 +244,15 @@ fn pre_push(a: HookRunArgs) -> Result<Outcome> {
     scan.findings.dedup_by(|x, y| {
         x.fingerprint == y.fingerprint && x.path == y.path && x.source == y.source
     });
-    let report = history_report(scan, &rules, false, out.finding.show_secrets);
+    let report = history_report(
+        scan,
+        &rules,
+        Strictness {
+            allow_missing: false,
+            gate: true,
+        },
+        &out.finding,
+    );
     let outcome = complete(
         report,
         Completion {

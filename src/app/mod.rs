@@ -95,8 +95,14 @@ pub(crate) fn finalize(mut report: Report, c: Completion<'_>) -> Result<Report> 
         let (kept, summary) =
             baseline.apply(&path.display().to_string(), findings, c.full_coverage);
         report.findings = kept;
+        // Not given with --baseline: the repository's own file.
+        if c.config.baseline.is_none() {
+            report.summary.suppressed_by_repo_baseline += summary.suppressed;
+            report.summary.suppressed_by_repository += summary.suppressed;
+        }
         report.summary.baseline = Some(summary);
     }
+    warn_about_repository_suppressions(&mut report.summary, c.command);
     report.finish();
     let s = &report.summary;
     crate::debug!(
@@ -118,6 +124,36 @@ pub(crate) fn finalize(mut report: Report, c: Completion<'_>) -> Result<Report> 
         crate::debug!("finding: rule {} in {} line {}", f.rule_id, f.path, f.line);
     }
     Ok(report)
+}
+
+/// When the scanned repository's own files (its `.leakgate.toml`, its baseline, inline allow
+/// markers in its content) suppressed findings, say so: a repository handed to an auditor must
+/// not be able to make leakgate report it clean without a word.
+pub(super) fn warn_about_repository_suppressions(s: &mut crate::report::Summary, command: &str) {
+    s.warnings
+        .retain(|w| !w.starts_with("the scanned repository"));
+    let n = s.suppressed_by_repository;
+    if n == 0 {
+        return;
+    }
+    let baseline = s
+        .baseline
+        .as_ref()
+        .map_or("its baseline", |b| b.file.as_str());
+    let how: Vec<String> = [
+        (s.suppressed_by_repo_config, crate::config::REPO_CONFIG),
+        (s.suppressed_by_repo_baseline, baseline),
+        (s.suppressed_inline, "inline allow markers"),
+    ]
+    .iter()
+    .filter(|(k, _)| *k > 0)
+    .map(|(k, what)| format!("{k} by {what}"))
+    .collect();
+    s.warnings.push(format!(
+        "the scanned repository's own files suppressed {n} finding{} ({}); `leakgate {command} --no-repo-config --no-inline-allow` shows them",
+        if n == 1 { "" } else { "s" },
+        how.join(", ")
+    ));
 }
 
 /// The shared tail of every scanning command: finalize, write, outcome.

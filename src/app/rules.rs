@@ -126,10 +126,9 @@ fn rules_check(set: &RuleSet, w: &mut impl Write) -> Result<usize> {
         // the rule's own confidence, if lower): a failed checksum does not count.
         let floor = rule.confidence.min(Confidence::Medium);
         let hits = |scanner: &mut Scanner<'_>, text: &str| {
-            scanner
-                .scan(text.as_bytes())
-                .iter()
-                .any(|m| crate::engine::confidence(set, m, m.secret(text.as_bytes())) >= floor)
+            scanner.scan(text.as_bytes()).iter().any(|m| {
+                !m.allowed && crate::engine::confidence(set, m, m.secret(text.as_bytes())) >= floor
+            })
         };
         let mut problems = Vec::new();
         if rule.examples.is_empty() {

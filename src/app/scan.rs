@@ -3,9 +3,10 @@
 use super::{Completion, Outcome, complete};
 use crate::cli::ScanArgs;
 use crate::config::{self, OutputConfig};
+use crate::content::{self, Target};
 use crate::engine::Scanner;
 use crate::finding::{self, Exposure, Finding, FindingOptions, SourceKind};
-use crate::report::{Report, Summary};
+use crate::report::{NotListed, Report, Skipped, Summary, lock};
 use crate::rules::RuleSet;
 use crate::source::git::RepoView;
 use crate::source::worktree::{self, FileError, TrackedDirs, WalkOptions};
@@ -192,35 +193,37 @@ pub(super) fn collect(
         _ => None,
     };
     let collected: Mutex<Vec<FileFindings>> = Mutex::new(Vec::new());
+    let not_listed: Mutex<Vec<NotListed>> = Mutex::new(Vec::new());
     let stats = worktree::walk(roots, walk_opts, &oracle, || {
         let mut scanner = Scanner::new(rules);
-        let collected = &collected;
+        let (collected, not_listed) = (&collected, &not_listed);
         move |file: worktree::WalkedFile<'_>| {
-            let matches = scanner.scan(file.content);
-            if matches.is_empty() {
-                return;
-            }
             let path = display_path(file.path, single_dir_root);
-            let findings = finding::from_matches(
-                rules,
-                file.content,
-                &matches,
-                &path,
-                SourceKind::File,
-                Exposure::File,
-                fopts,
-            );
-            if findings.is_empty() {
-                return;
+            let target = Target {
+                path: &path,
+                source: SourceKind::File,
+                exposure: Exposure::File,
+                opts: fopts,
+            };
+            let scanned =
+                content::scan_stream(&mut scanner, file.head, file.rest, &target, |_, _| true)?;
+            if scanned.not_listed > 0 {
+                lock(not_listed).push(NotListed {
+                    path: path.clone(),
+                    findings: scanned.not_listed,
+                });
             }
-            let abs = file
-                .path
-                .canonicalize()
-                .unwrap_or_else(|_| file.path.to_path_buf());
-            collected
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(FileFindings { abs, findings });
+            if !scanned.findings.is_empty() {
+                let abs = file
+                    .path
+                    .canonicalize()
+                    .unwrap_or_else(|_| file.path.to_path_buf());
+                lock(collected).push(FileFindings {
+                    abs,
+                    findings: scanned.findings,
+                });
+            }
+            Ok(scanned.bytes)
         }
     });
     // Files whose content the history scan already read: their findings are that blob's.
@@ -267,8 +270,8 @@ pub(super) fn collect(
         }
         findings.extend(ff.findings);
     }
-    let (findings, suppressed) = finding::apply_allowlists(rules, findings);
-    let report = Report {
+    let (findings, suppressed) = finding::apply_suppressions(rules, findings, fopts.honour_inline);
+    let mut report = Report {
         findings,
         summary: Summary {
             files_scanned: stats.files_scanned,
@@ -283,11 +286,19 @@ pub(super) fn collect(
             .into_iter()
             .collect(),
             skipped_dirs: stats.skipped_dep_dirs.clone(),
+            skipped_files: Skipped::too_large(
+                &stats
+                    .too_large
+                    .iter()
+                    .map(|(p, n)| (display_path(Path::new(p), single_dir_root), *n))
+                    .collect::<Vec<_>>(),
+            ),
+            not_listed: not_listed.into_inner().unwrap_or_else(|e| e.into_inner()),
             error_details: errors,
-            suppressed_by_allowlist: suppressed,
             ..Summary::default()
         },
         ..Report::default()
     };
+    report.summary.set_suppressions(suppressed);
     Ok(report)
 }

@@ -4,11 +4,12 @@
 use super::{Completion, Outcome, complete};
 use crate::cli::StagedArgs;
 use crate::config::{self, OutputConfig};
-use crate::engine::Scanner;
-use crate::finding::{self, Exposure, SourceKind};
-use crate::report::{Report, Summary};
-use crate::source::worktree::BINARY_PROBE;
-use crate::source::{git, staged};
+use crate::content::{self, Target};
+use crate::engine::{Match, Scanner};
+use crate::finding::{self, Exposure, Finding, SourceKind};
+use crate::report::{NotListed, Report, Skipped, Summary};
+use crate::source::worktree::{BINARY_PROBE, FileError};
+use crate::source::{blob, git, staged};
 use anyhow::{Result, anyhow};
 use std::path::PathBuf;
 
@@ -26,52 +27,57 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
     let repo = git::discover(&start)?
         .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))?;
     let rules = config::load_rules(&args.config, repo.workdir())?;
-    let staged = staged::read(&repo, args.max_file_size)?;
+    let staged = staged::read(&repo)?;
     let mut scanner = Scanner::new(&rules);
-    let mut findings = Vec::new();
-    let (mut bytes, mut binary) = (0u64, 0u64);
+    let mut tally = Tally::default();
+    let mut head = Vec::new();
     for file in &staged.files {
-        let probe = &file.content[..file.content.len().min(BINARY_PROBE)];
-        if memchr::memchr(0, probe).is_some() {
-            binary += 1;
-            continue;
-        }
-        bytes += file.content.len() as u64;
-        let mut matches = scanner.scan(&file.content);
-        matches.retain(|m| !file.base_lines.contains(line_at(&file.content, m.start)));
-        let mut fs = finding::from_matches(
-            &rules,
-            &file.content,
-            &matches,
-            &file.path,
-            SourceKind::File,
-            Exposure::Staged,
-            &out.finding,
-        );
-        for f in &mut fs {
-            f.repo_path = Some(file.path.clone());
-            f.blob = Some(file.id.to_string());
-        }
-        findings.extend(fs);
+        scan_file(
+            &repo,
+            &mut scanner,
+            file,
+            &args,
+            &out,
+            &mut head,
+            &mut tally,
+        )?;
     }
-    let (findings, suppressed) = finding::apply_allowlists(&rules, findings);
-    let report = Report {
+    let Tally {
+        findings,
+        bytes,
+        binary,
+        scanned,
+        too_large,
+        not_listed,
+        errors,
+    } = tally;
+    let (findings, suppressed) =
+        finding::apply_suppressions(&rules, findings, out.finding.honour_inline);
+    // A hook must never call clean what it did not read: skipped and unreadable files make
+    // the check incomplete (exit 2 unless there are findings).
+    let incomplete = !too_large.is_empty() || !errors.is_empty();
+    let mut report = Report {
         findings,
         summary: Summary {
-            files_scanned: staged.files.len() as u64 - binary,
+            files_scanned: scanned,
             bytes_scanned: bytes,
-            skipped: binary + staged.skipped_submodules,
+            skipped: binary + staged.skipped_submodules + too_large.len() as u64,
             skipped_by_reason: [
                 ("binary".to_string(), binary),
                 ("submodule".to_string(), staged.skipped_submodules),
+                ("too_large".to_string(), too_large.len() as u64),
             ]
             .into_iter()
             .collect(),
-            suppressed_by_allowlist: suppressed,
+            skipped_files: Skipped::too_large(&too_large),
+            not_listed,
+            error_details: errors,
+            incomplete,
             ..Summary::default()
         },
         ..Report::default()
     };
+    report.summary.set_suppressions(suppressed);
     complete(
         report,
         Completion {
@@ -83,4 +89,81 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
         },
         &out,
     )
+}
+
+/// What the staged files gave.
+#[derive(Default)]
+struct Tally {
+    findings: Vec<Finding>,
+    bytes: u64,
+    binary: u64,
+    scanned: u64,
+    too_large: Vec<(String, u64)>,
+    not_listed: Vec<NotListed>,
+    errors: Vec<FileError>,
+}
+
+/// Scan one staged file (read whole or streamed, whatever its size), keeping the secrets on
+/// lines its base versions do not have.
+fn scan_file(
+    repo: &gix::Repository,
+    scanner: &mut Scanner<'_>,
+    file: &staged::StagedFile,
+    args: &StagedArgs,
+    out: &OutputConfig,
+    head: &mut Vec<u8>,
+    tally: &mut Tally,
+) -> Result<()> {
+    let size = blob::size(repo, file.id)?;
+    if let (Some(max), Some(size)) = (args.max_file_size, size)
+        && size > max
+    {
+        tally.too_large.push((file.path.clone(), size));
+        return Ok(());
+    }
+    let unreadable = |e: &dyn std::fmt::Display| FileError {
+        path: file.path.clone(),
+        error: e.to_string(),
+    };
+    let blob = match blob::open(repo, file.id) {
+        Ok(b) => b,
+        Err(e) if e.is_missing() => return Err(e.into()),
+        Err(e) => {
+            tally.errors.push(unreadable(&e));
+            return Ok(());
+        }
+    };
+    let base = staged::base_lines(repo, &file.base_ids);
+    let target = Target {
+        path: &file.path,
+        source: SourceKind::File,
+        exposure: Exposure::Staged,
+        opts: &out.finding,
+    };
+    let keep = |w: &[u8], m: &Match| !base.contains(line_at(w, m.start));
+    let scanned = match content::scan_blob(scanner, blob, head, BINARY_PROBE, &target, keep) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            tally.binary += 1;
+            return Ok(());
+        }
+        Err(e) => {
+            tally.errors.push(unreadable(&e));
+            return Ok(());
+        }
+    };
+    tally.scanned += 1;
+    tally.bytes += scanned.bytes;
+    if scanned.not_listed > 0 {
+        tally.not_listed.push(NotListed {
+            path: file.path.clone(),
+            findings: scanned.not_listed,
+        });
+    }
+    for mut f in scanned.findings {
+        f.repo_path = Some(file.path.clone());
+        f.blob = Some(file.id.to_string());
+        tally.findings.push(f);
+    }
+    Ok(())
 }

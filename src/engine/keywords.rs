@@ -69,6 +69,11 @@ impl Keywords {
         })
     }
 
+    /// Length of the longest keyword.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
     pub fn patterns(&self) -> &[Vec<u8>] {
         &self.patterns
     }

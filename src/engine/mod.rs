@@ -7,6 +7,7 @@
 //! searched at most once per rule, which keeps the work linear in the input even with a million
 //! keyword hits.
 
+mod chunked;
 mod decode;
 mod filters;
 mod keywords;
@@ -16,6 +17,7 @@ pub use decode::{
     PERCENT_ESCAPES, TRIGGERS as DECODE_TRIGGERS,
 };
 
+pub use chunked::CHUNK;
 pub use filters::{has_allow_marker, is_mixed, is_placeholder, shannon_entropy};
 pub use keywords::Keywords;
 
@@ -33,6 +35,9 @@ pub struct Match {
     pub end: usize,
     /// For a secret found inside an encoded value: the decoded secret and the encoding.
     pub decoded: Option<(Vec<u8>, &'static str)>,
+    /// An inline allow marker (`leakgate:allow`, `gitleaks:allow`, `pragma: allowlist secret`)
+    /// is on the secret's line: suppressed unless markers are ignored, and always counted.
+    pub allowed: bool,
 }
 
 impl Match {
@@ -63,7 +68,7 @@ impl<'r> Scanner<'r> {
             rules,
             windows: Vec::new(),
             starts: Vec::new(),
-            captures: (0..rules.rules().len()).map(|_| None).collect(),
+            captures: (0..rules.all_rules().len()).map(|_| None).collect(),
             only: None,
             triggers: Vec::new(),
         }
@@ -95,9 +100,7 @@ impl<'r> Scanner<'r> {
             return matches;
         }
         for d in encoded {
-            if has_allow_marker(buf, d.start, d.end) {
-                continue;
-            }
+            let allowed = has_allow_marker(buf, d.start, d.end);
             for m in self.scan_plain(&d.bytes) {
                 let (start, end) = d.span(m.start, m.end);
                 let secret = &d.bytes[m.start..m.end];
@@ -110,6 +113,7 @@ impl<'r> Scanner<'r> {
                     start,
                     end,
                     decoded,
+                    allowed: allowed || m.allowed,
                 });
             }
         }
@@ -117,9 +121,14 @@ impl<'r> Scanner<'r> {
     }
 
     /// Find secrets in `buf` as it is (no decoding).
+    ///
+    /// Memory stays proportional to the buffer, not to the number of rules that match in it:
+    /// rules run one at a time, and once the matches collected so far pass [`COMPACT_AT`], each
+    /// rule's matches are merged into the resolved set as soon as that rule is done.
     fn scan_plain(&mut self, buf: &[u8]) -> Vec<Match> {
         self.collect_windows(buf);
-        let mut out: Vec<Match> = Vec::new();
+        let mut kept: Vec<Match> = Vec::new();
+        let mut run: Vec<Match> = Vec::new();
         let windows = std::mem::take(&mut self.windows);
         let mut i = 0;
         while i < windows.len() {
@@ -132,16 +141,23 @@ impl<'r> Scanner<'r> {
             }
             ws = ws.min(buf.len());
             we = we.min(buf.len());
-            self.run_rule(rule, buf, ws, we, &mut out);
+            self.run_rule(rule, buf, ws, we, &mut run);
+            if windows.get(i).is_none_or(|w| w.0 != rule) {
+                absorb(self.rules, &mut kept, &mut run);
+            }
         }
         self.windows = windows;
         let mut starts = std::mem::take(&mut self.starts);
         starts.dedup();
-        for &(rule, at) in &starts {
-            self.run_anchored(rule, buf, at, &mut out);
+        for (k, &(rule, at)) in starts.iter().enumerate() {
+            self.run_anchored(rule, buf, at, &mut run);
+            if starts.get(k + 1).is_none_or(|s| s.0 != rule) {
+                absorb(self.rules, &mut kept, &mut run);
+            }
         }
         self.starts = starts;
-        resolve_overlaps(self.rules, out)
+        kept.append(&mut run);
+        resolve_overlaps(self.rules, kept)
     }
 
     fn collect_windows(&mut self, buf: &[u8]) {
@@ -155,8 +171,20 @@ impl<'r> Scanner<'r> {
             &mut self.starts,
             &mut self.triggers,
         );
-        // Every keyword occurrence, overlapping ones included, in one pass.
+        // Every keyword occurrence, overlapping ones included, in one pass. A buffer full of
+        // keywords makes millions of windows: they are merged as they pile up, each time the
+        // list has doubled since the last merge (so merging costs amortised linear time).
+        let (mut merge_windows_at, mut dedup_starts_at) = (COMPACT_AT, COMPACT_AT);
         rules.keywords().for_each(buf, |pi, start, end| {
+            if windows.len() >= merge_windows_at {
+                merge_windows(windows);
+                merge_windows_at = COMPACT_AT.max(2 * windows.len());
+            }
+            if starts.len() >= dedup_starts_at {
+                starts.sort_unstable();
+                starts.dedup();
+                dedup_starts_at = COMPACT_AT.max(2 * starts.len());
+            }
             if let Some(t) = rules.trigger_for_pattern(pi)
                 && only.is_none()
             {
@@ -264,7 +292,6 @@ fn accept(rules: &RuleSet, ri: u32, buf: &[u8], start: usize, end: usize, out: &
             .allowlist
             .as_ref()
             .is_some_and(|a| a.allows_secret(secret, is_quoted(buf, start, end)))
-        || has_allow_marker(buf, start, end)
     {
         return;
     }
@@ -273,7 +300,76 @@ fn accept(rules: &RuleSet, ri: u32, buf: &[u8], start: usize, end: usize, out: &
         start,
         end,
         decoded: None,
+        allowed: has_allow_marker(buf, start, end),
     });
+}
+
+/// Collected matches past which each finished rule's matches are merged into the resolved set
+/// at once (and keyword windows and anchored starts are merged as they pile up), so that no
+/// intermediate list grows with the number of rules matching a buffer.
+const COMPACT_AT: usize = 1 << 16;
+
+/// Sort windows by (rule, start) and merge the overlapping windows of each rule.
+fn merge_windows(windows: &mut Vec<(u32, usize, usize)>) {
+    windows.sort_unstable();
+    let mut merged: Vec<(u32, usize, usize)> = Vec::with_capacity(windows.len() / 2);
+    for &(rule, ws, we) in windows.iter() {
+        match merged.last_mut() {
+            Some(last) if last.0 == rule && ws <= last.2 => last.2 = last.2.max(we),
+            _ => merged.push((rule, ws, we)),
+        }
+    }
+    *windows = merged;
+}
+
+/// Once `kept` and `run` together pass [`COMPACT_AT`], resolve `run` (one rule's matches) into
+/// `kept` (already resolved) in one linear merge; below that, leave both for the final pass.
+fn absorb(rules: &RuleSet, kept: &mut Vec<Match>, run: &mut Vec<Match>) {
+    if kept.len() + run.len() < COMPACT_AT {
+        if kept.is_empty() {
+            std::mem::swap(kept, run);
+        } else {
+            kept.append(run);
+        }
+        return;
+    }
+    let mut resolved = std::mem::take(kept);
+    if !is_resolved(&resolved) {
+        resolved = resolve_overlaps(rules, resolved);
+    }
+    let mut fresh = std::mem::take(run);
+    fresh.sort_by(match_order);
+    // Two sorted lists into one, then the same keep-the-best pass as a full resolution.
+    let mut merged = Vec::with_capacity(resolved.len() + fresh.len());
+    let (mut a, mut b) = (
+        resolved.into_iter().peekable(),
+        fresh.into_iter().peekable(),
+    );
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if match_order(x, y).is_le() => a.next(),
+            (Some(_), Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(m) => merged.push(m),
+            None => break,
+        }
+    }
+    merged.dedup();
+    *kept = keep_best(rules, merged);
+}
+
+/// Sorted by position, and no two overlapping.
+fn is_resolved(matches: &[Match]) -> bool {
+    matches.windows(2).all(|w| w[0].end <= w[1].start)
+}
+
+fn match_order(a: &Match, b: &Match) -> std::cmp::Ordering {
+    (a.start, a.end, a.rule)
+        .cmp(&(b.start, b.end, b.rule))
+        .then(a.decoded.cmp(&b.decoded))
 }
 
 /// Sort matches and drop duplicates and overlaps, keeping the best rule for each secret.
@@ -281,21 +377,26 @@ fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
     if matches.len() < 2 {
         return matches;
     }
+    matches.sort_by(match_order);
+    matches.dedup();
+    keep_best(rules, matches)
+}
+
+/// For sorted, deduplicated matches: where matches overlap, keep the more confident (then more
+/// severe, then earlier-defined, then longer) one.
+fn keep_best(rules: &RuleSet, matches: Vec<Match>) -> Vec<Match> {
+    // A shadow rule (disabled, or replaced by a config file) only counts what the rules in
+    // effect miss: it loses every overlap.
     let rank = |m: &Match| {
         let r = rules.rule(m.rule);
         (
+            r.shadow.is_none(),
             r.confidence,
             r.severity,
             std::cmp::Reverse(m.rule),
             m.end - m.start,
         )
     };
-    matches.sort_by(|a, b| {
-        (a.start, a.end, a.rule)
-            .cmp(&(b.start, b.end, b.rule))
-            .then(a.decoded.cmp(&b.decoded))
-    });
-    matches.dedup();
     let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
     for m in matches {
         match kept.last_mut() {
@@ -456,11 +557,11 @@ unquoted_regexes = ['^Kind[0-9]+[A-Za-z]+$']
             "pragma: allowlist secret",
         ] {
             let text = format!("x = {} # {marker}\n", token());
-            assert!(
-                Scanner::new(&s).scan(text.as_bytes()).is_empty(),
-                "{marker}"
-            );
+            let m = Scanner::new(&s).scan(text.as_bytes());
+            assert!(m.len() == 1 && m[0].allowed, "{marker}");
         }
+        let text = format!("x = {}\n", token());
+        assert!(!Scanner::new(&s).scan(text.as_bytes())[0].allowed);
         let text = "x = dmo_EXAMPLEaaaaaaaaaaaaa\n";
         assert!(Scanner::new(&s).scan(text.as_bytes()).is_empty());
     }

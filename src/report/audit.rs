@@ -4,7 +4,7 @@
 
 use super::escape::text;
 use super::markdown::{cell, code, link, prose};
-use super::{RenderOptions, Report};
+use super::{Level, RenderOptions, Report};
 use crate::audit::{AuditSecret, Risk};
 use colored::Colorize;
 use std::io::Write;
@@ -165,19 +165,11 @@ pub fn write_human(
         s.objects_scanned.unwrap_or(0),
         s.findings
     )?;
-    for e in &s.error_details {
-        writeln!(
-            out,
-            "{} {}: {}",
-            "error:".red().bold(),
-            text(&e.path),
-            text(&e.error)
-        )?;
+    let notices = s.notices();
+    for n in notices.iter().filter(|n| n.level == Level::Error) {
+        writeln!(out, "{} {}", "error:".red().bold(), text(&n.text))?;
     }
-    if s.incomplete {
-        writeln!(out, "{}", "incomplete: some content could not be read; this audit does not prove the absence of secrets".yellow().bold())?;
-    }
-    Ok(())
+    super::human::write_notices(&notices, out)
 }
 
 pub fn write_markdown(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
@@ -202,6 +194,7 @@ pub fn write_markdown(report: &Report, out: &mut impl Write) -> std::io::Result<
             report.summary.errors
         )?;
     }
+    super::markdown::write_notices(&report.summary.notices(), out)?;
     writeln!(out)?;
     writeln!(out, "## Rotation plan\n")?;
     writeln!(
@@ -442,6 +435,18 @@ section.secret{{border:1px solid #e2e8f0;border-radius:8px;padding: .5rem 1rem;m
             "<p class=\"warn\"><b>Incomplete audit:</b> {} error(s); this report does not prove the absence of secrets.</p>",
             report.summary.errors
         )?;
+    }
+    let notices = report.summary.notices();
+    if !notices.is_empty() {
+        writeln!(out, "<ul class=\"notices\">")?;
+        for n in &notices {
+            let class = match n.level {
+                Level::Error | Level::Warning => " class=\"warn\"",
+                Level::Note => "",
+            };
+            writeln!(out, "<li{class}>{}</li>", esc(&n.text))?;
+        }
+        writeln!(out, "</ul>")?;
     }
     writeln!(out, "<div class=\"cards\">")?;
     for (r, n) in counts(report) {

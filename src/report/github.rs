@@ -1,12 +1,15 @@
 //! GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` annotation per finding.
 
-use super::Report;
+use super::escape::lines;
+use super::{Level, Report};
 use crate::rules::Severity;
 use std::io::Write;
 
-/// Escape a workflow-command property value.
+/// Escape a workflow-command property value (control characters and bidi overrides shown
+/// visibly first: the Actions log is a terminal too).
 fn prop(s: &str) -> String {
-    s.replace('%', "%25")
+    lines(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
         .replace(':', "%3A")
@@ -15,7 +18,8 @@ fn prop(s: &str) -> String {
 
 /// Escape a workflow-command message.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    lines(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -66,6 +70,14 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         }
     }
     let s = &report.summary;
+    for n in s.notices() {
+        let cmd = match n.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "notice",
+        };
+        writeln!(out, "::{cmd} title=leakgate::{}", data(&n.text))?;
+    }
     writeln!(
         out,
         "leakgate: {} finding(s), {} file(s)/blob(s) scanned{}",

@@ -2,7 +2,7 @@
 //! hint, then a summary line with counts by exposure. Colour is decided by the caller.
 
 use super::escape::{shell, text};
-use super::{RenderOptions, Report, Summary};
+use super::{Level, Notice, RenderOptions, Report, Summary};
 use crate::finding::Finding;
 use crate::rules::Severity;
 use colored::Colorize;
@@ -84,17 +84,40 @@ fn write_finding(f: &Finding, out: &mut impl Write) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Errors, the counts line, skipped folders, allowlists and the incomplete warning.
+/// Errors, the counts line, skipped folders, then every other notice (what was not scanned or
+/// not listed, warnings, the incomplete warning, what suppressed how many findings).
 fn write_summary(s: &Summary, out: &mut impl Write) -> std::io::Result<()> {
-    for e in &s.error_details {
+    let notices = s.notices();
+    for n in notices.iter().filter(|n| n.level == Level::Error) {
+        writeln!(out, "{} {}", "error:".red().bold(), text(&n.text))?;
+    }
+    writeln!(out, "{}", counts_line(s))?;
+    if !s.skipped_dirs.is_empty() {
         writeln!(
             out,
-            "{} {}: {}",
-            "error:".red().bold(),
-            text(&e.path),
-            text(&e.error)
+            "skipped {} dependency/cache folder{}: {} (scan them with --include-deps)",
+            s.skipped_dirs.len(),
+            if s.skipped_dirs.len() == 1 { "" } else { "s" },
+            text(&folder_summary(&s.skipped_dirs))
         )?;
     }
+    write_notices(&notices, out)
+}
+
+/// The warnings and notes of a report, one per line (errors are shown first, elsewhere).
+pub(super) fn write_notices(notices: &[Notice], out: &mut impl Write) -> std::io::Result<()> {
+    for n in notices {
+        match n.level {
+            Level::Error => {}
+            Level::Warning => writeln!(out, "{}", text(&n.text).yellow().bold())?,
+            Level::Note => writeln!(out, "{}", text(&n.text))?,
+        }
+    }
+    Ok(())
+}
+
+/// "N secrets found (by exposure) · files, bytes scanned · skipped · unreadable".
+fn counts_line(s: &Summary) -> String {
     let by_exp: Vec<String> = s
         .by_exposure
         .iter()
@@ -104,12 +127,11 @@ fn write_summary(s: &Summary, out: &mut impl Write) -> std::io::Result<()> {
             _ => format!("{v} {k}"),
         })
         .collect();
-    let head = match s.findings {
+    let mut line = match s.findings {
         0 => "no secrets found".green().bold().to_string(),
         1 => "1 secret found".red().bold().to_string(),
         n => format!("{n} secrets found").red().bold().to_string(),
     };
-    let mut line = head;
     if !by_exp.is_empty() {
         line.push_str(&format!(" ({})", by_exp.join(", ")));
     }
@@ -135,34 +157,7 @@ fn write_summary(s: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     if s.errors > 0 {
         line.push_str(&format!(" · {} unreadable", s.errors));
     }
-    writeln!(out, "{line}")?;
-    if !s.skipped_dirs.is_empty() {
-        writeln!(
-            out,
-            "skipped {} dependency/cache folder{}: {} (scan them with --include-deps)",
-            s.skipped_dirs.len(),
-            if s.skipped_dirs.len() == 1 { "" } else { "s" },
-            text(&folder_summary(&s.skipped_dirs))
-        )?;
-    }
-    for (label, n) in &s.suppressed_by_allowlist {
-        writeln!(
-            out,
-            "allowlist '{}' suppressed {n} finding{}",
-            text(label),
-            if *n == 1 { "" } else { "s" }
-        )?;
-    }
-    if s.incomplete {
-        writeln!(
-            out,
-            "{}",
-            "incomplete: some content could not be read; this scan does not prove the absence of secrets"
-                .yellow()
-                .bold()
-        )?;
-    }
-    Ok(())
+    line
 }
 
 /// What to do about secrets that are about to be committed.

@@ -1,7 +1,7 @@
 //! Markdown: a table of findings for a ticket, a PR comment or `$GITHUB_STEP_SUMMARY`.
 
-use super::Report;
 use super::escape::text;
+use super::{Level, Notice, Report};
 use std::io::Write;
 
 /// Repository text on one markdown line: newlines as spaces, other control characters shown
@@ -142,12 +142,22 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             if b.stale.len() == 1 { "y" } else { "ies" }
         )?;
     }
-    for (label, n) in &s.suppressed_by_allowlist {
-        writeln!(
-            out,
-            "Allowlist '{}' suppressed {n} finding(s).",
-            cell(label)
-        )?;
+    write_notices(&s.notices(), out)
+}
+
+/// Every notice of a report (errors, what was not scanned, warnings, suppressions) as a list.
+pub fn write_notices(notices: &[Notice], out: &mut impl Write) -> std::io::Result<()> {
+    if notices.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    for n in notices {
+        let tag = match n.level {
+            Level::Error => "**error**: ",
+            Level::Warning => "**warning**: ",
+            Level::Note => "",
+        };
+        writeln!(out, "- {tag}{}", cell(&n.text))?;
     }
     Ok(())
 }

@@ -42,10 +42,34 @@ pub struct Summary {
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// Dependency/cache directories not scanned (use `--include-deps`).
     pub skipped_dirs: Vec<String>,
+    /// Files and blobs not scanned because of their size (`--max-file-size`), by path.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_files: Vec<Skipped>,
+    /// Files or blobs with more findings than are listed per source, and how many more.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_listed: Vec<NotListed>,
     /// Files or objects that could not be read.
     pub error_details: Vec<FileError>,
     /// Findings suppressed per config-level allowlist.
     pub suppressed_by_allowlist: BTreeMap<String, usize>,
+    /// Findings suppressed by inline allow markers (`leakgate:allow`, `gitleaks:allow`,
+    /// `pragma: allowlist secret`).
+    pub suppressed_inline: usize,
+    /// Findings of rules not in effect, per `FILE: rule ID disabled` / `replaced`: what the rule
+    /// would have reported and no rule in effect did.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub suppressed_by_rule: BTreeMap<String, usize>,
+    /// Of the suppressed findings, how many the scanned repository's own files suppressed (its
+    /// `.leakgate.toml`, its baseline, inline markers in its content).
+    pub suppressed_by_repository: usize,
+    /// Of those, by the repository's `.leakgate.toml` and by its baseline.
+    #[serde(skip)]
+    pub suppressed_by_repo_config: usize,
+    #[serde(skip)]
+    pub suppressed_by_repo_baseline: usize,
+    /// What the person running leakgate should know about this run (shown in every format).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Rule and config files in effect.
     pub config_sources: Vec<String>,
     pub rules: usize,
@@ -64,6 +88,171 @@ pub struct Summary {
     /// The baseline applied, if any: how many findings it suppressed, which entries are stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::BaselineSummary>,
+}
+
+impl Summary {
+    /// Add another summary's suppression counts (an audit's working tree to its history).
+    pub fn add_suppressions(&mut self, other: &Summary) {
+        for (k, v) in &other.suppressed_by_allowlist {
+            *self.suppressed_by_allowlist.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.suppressed_by_rule {
+            *self.suppressed_by_rule.entry(k.clone()).or_default() += v;
+        }
+        self.suppressed_inline += other.suppressed_inline;
+        self.suppressed_by_repo_config += other.suppressed_by_repo_config;
+        self.suppressed_by_repo_baseline += other.suppressed_by_repo_baseline;
+        self.suppressed_by_repository += other.suppressed_by_repository;
+    }
+
+    /// Record what suppressed findings (replacing earlier counts).
+    pub fn set_suppressions(&mut self, s: crate::finding::Suppressions) {
+        self.suppressed_by_allowlist = s.by_allowlist;
+        self.suppressed_by_rule = s.by_rule;
+        self.suppressed_inline = s.inline;
+        self.suppressed_by_repo_config = s.by_repo_config;
+        self.suppressed_by_repository =
+            s.by_repo_config + s.inline + self.suppressed_by_repo_baseline;
+    }
+}
+
+/// How much a notice matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Content that could not be read.
+    Error,
+    /// Content not scanned, findings not listed, findings the repository itself suppressed.
+    Warning,
+    /// What suppressed findings, and how many.
+    Note,
+}
+
+/// A sentence every format states besides the findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub level: Level,
+    /// Plain text; repository-controlled parts are escaped by each format.
+    pub text: String,
+}
+
+fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Summary {
+    /// Everything a reader must know besides the findings, in the order formats show it: what
+    /// could not be read, what was not scanned or not listed, warnings, then what suppressed how
+    /// many findings (every allowlist, rules not in effect, inline markers, the baseline).
+    /// Every format renders these, so nothing is said in one format and silent in another.
+    pub fn notices(&self) -> Vec<Notice> {
+        let mut out = Vec::new();
+        let mut push = |level, text: String| out.push(Notice { level, text });
+        for e in &self.error_details {
+            push(Level::Error, format!("{}: {}", e.path, e.error));
+        }
+        for f in &self.skipped_files {
+            push(
+                Level::Warning,
+                format!("{}: not scanned, {} bytes ({})", f.path, f.bytes, f.reason),
+            );
+        }
+        for n in &self.not_listed {
+            push(
+                Level::Warning,
+                format!(
+                    "{}: {} more not listed (at most {} per file)",
+                    n.path,
+                    plural(n.findings, "finding", "findings"),
+                    crate::finding::MAX_FINDINGS_PER_SOURCE
+                ),
+            );
+        }
+        for w in &self.warnings {
+            push(Level::Warning, w.clone());
+        }
+        if self.incomplete {
+            push(
+                Level::Warning,
+                "incomplete: some content could not be read; this does not prove the absence of secrets"
+                    .to_string(),
+            );
+        }
+        for (label, n) in &self.suppressed_by_allowlist {
+            push(
+                Level::Note,
+                format!(
+                    "allowlist '{label}' suppressed {}",
+                    plural(*n as u64, "finding", "findings")
+                ),
+            );
+        }
+        for (label, n) in &self.suppressed_by_rule {
+            push(
+                Level::Note,
+                format!(
+                    "{label}: {} not reported",
+                    plural(*n as u64, "finding", "findings")
+                ),
+            );
+        }
+        if self.suppressed_inline > 0 {
+            push(
+                Level::Note,
+                format!(
+                    "inline allow markers suppressed {}",
+                    plural(self.suppressed_inline as u64, "finding", "findings")
+                ),
+            );
+        }
+        if let Some(b) = &self.baseline
+            && b.suppressed > 0
+        {
+            push(
+                Level::Note,
+                format!(
+                    "baseline {} suppressed {}",
+                    b.file,
+                    plural(b.suppressed as u64, "finding", "findings")
+                ),
+            );
+        }
+        out
+    }
+}
+
+/// A file or blob that was not scanned, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub bytes: u64,
+    pub reason: String,
+}
+
+impl Skipped {
+    /// Entries for `(path, size)` pairs over `--max-file-size`.
+    pub fn too_large(list: &[(String, u64)]) -> Vec<Skipped> {
+        list.iter()
+            .map(|(path, bytes)| Skipped {
+                path: path.clone(),
+                bytes: *bytes,
+                reason: "larger than --max-file-size".to_string(),
+            })
+            .collect()
+    }
+}
+
+/// A file or blob with more findings than are listed for one source.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotListed {
+    pub path: String,
+    /// Findings found there but not listed.
+    pub findings: u64,
+}
+
+/// Lock a mutex, recovering the data of a poisoned one (a panicked worker's partial results).
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A missing object in the summary.

@@ -3,8 +3,8 @@
 //! the commit in `properties`), and the leakgate fingerprint in `partialFingerprints`. Secrets are
 //! whatever the finding carries: redacted unless `--show-secrets`.
 
-use super::Report;
 use super::escape;
+use super::{Level, Report};
 use crate::finding::Finding;
 use crate::rules::Severity;
 use serde_json::{Value, json};
@@ -152,9 +152,13 @@ pub fn document(report: &Report) -> Value {
             "automationDetails": {"id": format!("leakgate/{}/", if report.command.is_empty() { "scan" } else { &report.command })},
             "invocations": [{
                 "executionSuccessful": !s.incomplete,
-                "toolExecutionNotifications": s.error_details.iter().map(|e| json!({
-                    "level": "error",
-                    "message": {"text": format!("{}: {}", e.path, e.error)}
+                "toolExecutionNotifications": s.notices().iter().map(|n| json!({
+                    "level": match n.level {
+                        Level::Error => "error",
+                        Level::Warning => "warning",
+                        Level::Note => "note",
+                    },
+                    "message": {"text": n.text}
                 })).collect::<Vec<_>>(),
             }],
             "results": results,

@@ -34,6 +34,8 @@ pub struct AllowlistSpec {
 #[derive(Debug)]
 pub struct Allowlist {
     pub label: String,
+    /// The config file it came from (empty for a rule's own allowlist).
+    pub source: String,
     paths: Option<GlobSet>,
     /// `regexes` then `unquoted_regexes`: the first `unquoted_from` apply to every value.
     regex_src: Vec<String>,
@@ -66,6 +68,7 @@ impl Allowlist {
         }
         Ok(Allowlist {
             label: spec.description.unwrap_or_else(|| label.to_string()),
+            source: String::new(),
             paths,
             regex_src,
             unquoted_from,

@@ -159,7 +159,29 @@ pub struct Rule {
     /// Secret-level allowlist belonging to the rule (regexes and stopwords on the secret).
     pub allowlist: Option<Allowlist>,
     pub origin: Origin,
+    /// A rule no longer in effect (disabled, or replaced under the same id by a later file) that
+    /// still runs so the findings it would have reported can be counted as suppressed.
+    pub shadow: Option<Shadow>,
     compiled: OnceLock<Result<CompiledRegex, String>>,
+}
+
+/// Why a rule is a shadow, and which config file made it one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shadow {
+    pub file: String,
+    pub replaced: bool,
+}
+
+impl Shadow {
+    /// How the suppression is named in reports: `FILE: rule ID disabled` (or `replaced`).
+    pub fn label(&self, id: &str) -> String {
+        let how = if self.replaced {
+            "replaced"
+        } else {
+            "disabled"
+        };
+        format!("{}: rule {id} {how}", self.file)
+    }
 }
 
 impl Rule {
@@ -263,6 +285,29 @@ fn syntax_config() -> regex_automata::util::syntax::Config {
         .utf8(false)
 }
 
+/// Most bytes a rule's window may span on each side of a keyword hit.
+pub const MAX_WINDOW: usize = 1 << 20;
+
+/// Bytes to look at on each side of a keyword hit: `max_len`, else the regex's maximum match
+/// length, else [`DEFAULT_WINDOW`].
+fn window_of(hir: &regex_syntax::hir::Hir, max_len: Option<usize>) -> usize {
+    max_len
+        .or_else(|| hir.properties().maximum_len())
+        .unwrap_or(DEFAULT_WINDOW)
+        .clamp(1, MAX_WINDOW)
+}
+
+/// A rule's window without compiling its regex (parsing is enough).
+fn parse_window(src: &str, max_len: Option<usize>) -> usize {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .nest_limit(100)
+        .build()
+        .parse(src)
+        .map_or(MAX_WINDOW, |hir| window_of(&hir, max_len))
+}
+
 fn compile_regex(src: &str, max_len: Option<usize>) -> Result<CompiledRegex, String> {
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
@@ -271,10 +316,7 @@ fn compile_regex(src: &str, max_len: Option<usize>) -> Result<CompiledRegex, Str
         .build()
         .parse(src)
         .map_err(|e| one_line(&e.to_string()))?;
-    let window = max_len
-        .or_else(|| hir.properties().maximum_len())
-        .unwrap_or(DEFAULT_WINDOW)
-        .clamp(1, 1 << 20);
+    let window = window_of(&hir, max_len);
     let regex = meta::Builder::new()
         .syntax(syntax_config())
         .configure(
@@ -426,14 +468,15 @@ impl LoadedFile {
                 .description
                 .clone()
                 .unwrap_or_else(|| format!("{name} allowlist #{}", i + 1));
-            allowlists.push(
+            let mut allowlist =
                 Allowlist::compile(a, &label, true).map_err(|m| RuleError::Parse {
                     file: name.to_string(),
                     line: 1,
                     column: 1,
                     message: format!("allowlist '{label}': {m}"),
-                })?,
-            );
+                })?;
+            allowlist.source = name.to_string();
+            allowlists.push(allowlist);
         }
         Ok(LoadedFile {
             name: name.to_string(),
@@ -526,6 +569,7 @@ impl LoadedFile {
                 rotate,
                 allowlist,
                 origin,
+                shadow: None,
                 compiled: OnceLock::new(),
             };
             if eager {
@@ -543,6 +587,26 @@ impl LoadedFile {
             file: name.clone(),
             source,
         })?;
+        Self::parse(&name, &text, true)
+    }
+
+    /// Read and parse a file the scanned repository controls (its `.leakgate.toml`): never
+    /// through a symlink (it could point at any file of the person running leakgate), never a
+    /// FIFO or device, and at most 16 MiB.
+    pub fn load_untrusted(path: &Path) -> Result<Self, RuleError> {
+        const MAX: u64 = 16 << 20;
+        let name = path.display().to_string();
+        let read_err = |e: std::io::Error| RuleError::Read {
+            file: name.clone(),
+            source: e,
+        };
+        let bytes = crate::safe_fs::read_small(path, MAX + 1)
+            .map_err(|e| read_err(std::io::Error::other(e)))?;
+        if bytes.len() as u64 > MAX {
+            return Err(read_err(std::io::Error::other("larger than 16 MiB")));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| read_err(std::io::Error::other("not UTF-8 text")))?;
         Self::parse(&name, &text, true)
     }
 
@@ -590,6 +654,13 @@ pub struct RuleSet {
     pub allowlists: Vec<Allowlist>,
     /// Files the rule set was built from.
     pub sources: Vec<String>,
+    /// Which of them is the scanned repository's own config (`.leakgate.toml`), if loaded: what
+    /// it suppresses is reported with a warning.
+    pub repo_config: Option<String>,
+    /// The widest window of any rule, computed on first use.
+    widest_window: OnceLock<usize>,
+    /// Rules in effect: `rules[..active]`; the rest are shadows.
+    active: usize,
 }
 
 impl RuleSet {
@@ -597,6 +668,7 @@ impl RuleSet {
     /// disable ids, and add allowlists. Disabling an unknown id is an error, to catch typos.
     pub fn build(files: Vec<LoadedFile>) -> Result<Self, RuleError> {
         let mut rules: Vec<Rule> = Vec::new();
+        let mut shadows: Vec<Rule> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut allowlists = Vec::new();
         let mut sources = Vec::new();
@@ -610,7 +682,14 @@ impl RuleSet {
                             .origin
                             .invalid(&rule.id, "duplicate rule id in the same file"));
                     }
-                    Some(&i) => rules[i] = rule,
+                    Some(&i) => {
+                        let mut old = std::mem::replace(&mut rules[i], rule);
+                        old.shadow = Some(Shadow {
+                            file: file.name.clone(),
+                            replaced: true,
+                        });
+                        shadows.push(old);
+                    }
                     None => {
                         index.insert(rule.id.clone(), rules.len());
                         rules.push(rule);
@@ -635,7 +714,24 @@ impl RuleSet {
                 });
             }
         }
-        rules.retain(|r| !disabled.iter().any(|(d, _)| *d == r.id));
+        let (active, off): (Vec<Rule>, Vec<Rule>) = rules
+            .into_iter()
+            .partition(|r| !disabled.iter().any(|(d, _)| *d == r.id));
+        for mut rule in off {
+            let file = disabled
+                .iter()
+                .rev()
+                .find(|(d, _)| *d == rule.id)
+                .map(|(_, o)| o.file.clone())
+                .unwrap_or_default();
+            rule.shadow = Some(Shadow {
+                file,
+                replaced: false,
+            });
+            shadows.push(rule);
+        }
+        let mut rules = active;
+        rules.extend(shadows);
         Self::from_rules(rules, allowlists, sources)
     }
 
@@ -710,16 +806,41 @@ impl RuleSet {
             message: format!("keyword automaton: {e}"),
         })?;
         Ok(RuleSet {
+            active: rules.iter().take_while(|r| r.shadow.is_none()).count(),
             rules,
             keywords,
             pattern_trigger,
             pattern_rules,
             allowlists,
             sources,
+            repo_config: None,
+            widest_window: OnceLock::new(),
         })
     }
 
+    /// The widest window (bytes on each side of a keyword hit) of any rule: what a scan in
+    /// pieces must overlap by. Parses every rule's regex the first time (no compilation).
+    pub fn widest_window(&self) -> usize {
+        *self.widest_window.get_or_init(|| {
+            self.rules
+                .iter()
+                .map(|r| match r.compiled.get() {
+                    Some(Ok(c)) => c.window,
+                    _ => parse_window(&r.regex, r.max_len),
+                })
+                .max()
+                .unwrap_or(DEFAULT_WINDOW)
+        })
+    }
+
+    /// The rules in effect (shadow rules, which only count what they would have found, are not
+    /// among them; see [`Rule::shadow`]).
     pub fn rules(&self) -> &[Rule] {
+        &self.rules[..self.active]
+    }
+
+    /// Every rule the engine runs: the rules in effect, then the shadow rules.
+    pub fn all_rules(&self) -> &[Rule] {
         &self.rules
     }
 

@@ -2,6 +2,7 @@
 //! rules: `worktree` walks files on disk, `git` answers questions about a repository (tracked,
 //! ignored, committed) through gix.
 
+pub mod blob;
 pub mod git;
 pub mod graph;
 pub mod history;

@@ -15,14 +15,52 @@ use gix::bstr::{BStr, ByteSlice};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// A staged file that differs from HEAD.
+/// A staged file that differs from HEAD. Its content is read by the caller, one file at a time
+/// ([`crate::source::blob::open`]), so a large commit is never held in memory at once.
 #[derive(Debug)]
 pub struct StagedFile {
     pub path: String,
     pub id: ObjectId,
-    pub content: Vec<u8>,
-    /// Lines of the versions this one is compared with; a finding on a line in this set is not new.
-    pub base_lines: HashSet<Vec<u8>>,
+    /// The versions this one is compared with (see [`base_lines`]).
+    pub base_ids: Vec<ObjectId>,
+}
+
+/// Most distinct lines remembered from the versions a staged file is compared with. Past it
+/// the remaining lines of those versions are not remembered, so a secret on them counts as
+/// added: a false alarm at worst, never a miss.
+pub const MAX_BASE_LINES: usize = 4 << 20;
+
+/// The lines of the versions a staged file is compared with, as 64-bit hashes (a finding on a
+/// line found here is not new). Lines compare without their `\n` or `\r\n`.
+#[derive(Debug, Default)]
+pub struct BaseLines(HashSet<u64>);
+
+impl BaseLines {
+    fn hash(line: &[u8]) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(line)
+    }
+
+    pub fn contains(&self, line: &[u8]) -> bool {
+        !self.0.is_empty() && self.0.contains(&Self::hash(line))
+    }
+}
+
+/// Read the lines of the base versions `ids` (streamed, whatever their size). A version that
+/// cannot be read contributes no lines: its lines then count as added.
+pub fn base_lines(repo: &gix::Repository, ids: &[ObjectId]) -> BaseLines {
+    let mut set = HashSet::new();
+    for &id in ids {
+        let Ok(blob) = crate::source::blob::open(repo, id) else {
+            continue;
+        };
+        let _ = blob.for_each_line(|line| {
+            if set.len() < MAX_BASE_LINES {
+                set.insert(BaseLines::hash(line));
+            }
+        });
+    }
+    BaseLines(set)
 }
 
 /// The staged changes of a repository.
@@ -158,12 +196,6 @@ impl<'r> Trees<'r> {
     }
 }
 
-fn lines_of(data: &[u8], into: &mut HashSet<Vec<u8>>) {
-    for line in data.lines() {
-        into.insert(line.to_vec());
-    }
-}
-
 /// The tree of the merge head during a merge (`MERGE_HEAD`).
 fn merge_head_tree(repo: &gix::Repository) -> Option<ObjectId> {
     std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD"))
@@ -226,8 +258,9 @@ fn changed_entries(
     changed
 }
 
-/// Read the staged changes of `repo`.
-pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitError> {
+/// Read the staged changes of `repo`: which files differ from HEAD, and what each is compared
+/// with.
+pub fn read(repo: &gix::Repository) -> Result<Staged, GitError> {
     let path = index_path(repo);
     let index = if path.exists() {
         gix::index::File::at(&path, repo.object_hash(), true, Default::default())
@@ -259,7 +292,6 @@ pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitErr
     // changed path is new.
     let mut rename_sources: Option<Vec<ObjectId>> = None;
     for (path, id, head) in changed {
-        let mut base = HashSet::new();
         let mut base_ids: Vec<ObjectId> = head.into_iter().collect();
         if let Some(m) = merge_head
             && let Some((mid, _)) = trees.lookup(m, path.as_bytes())
@@ -285,30 +317,7 @@ pub fn read(repo: &gix::Repository, max_blob_size: u64) -> Result<Staged, GitErr
             }
             base_ids.extend(sources.iter().copied());
         }
-        let content = match repo.find_object(id) {
-            Ok(o) => o.detach().data,
-            Err(e) => {
-                return Err(GitError::Object {
-                    id: id.to_string(),
-                    path,
-                    message: e.to_string(),
-                });
-            }
-        };
-        if content.len() as u64 > max_blob_size {
-            continue;
-        }
-        for b in base_ids {
-            if let Ok(o) = repo.find_object(b) {
-                lines_of(&o.data, &mut base);
-            }
-        }
-        out.files.push(StagedFile {
-            path,
-            id,
-            content,
-            base_lines: base,
-        });
+        out.files.push(StagedFile { path, id, base_ids });
     }
     Ok(out)
 }

@@ -1,7 +1,10 @@
 //! Working-tree source: every regular file under the given paths, hidden and gitignored files
-//! included, `.git` internals excluded, walked in parallel. Binary and oversized files are
-//! skipped and counted; unreadable files are recorded and the walk goes on; symlinks are not
-//! followed; FIFOs, sockets and devices are never opened.
+//! included, `.git` internals excluded, walked in parallel. Text files of any size are handed
+//! to the visitor as streams; binary files are skipped and counted, files over an explicit
+//! `--max-file-size` are skipped and named; unreadable files are recorded and the walk goes on.
+//! Symlinks are not followed and FIFOs, sockets and devices never opened, also when a file is
+//! swapped for one after the walk saw it: files are opened with `O_NOFOLLOW | O_NONBLOCK` and
+//! checked on the opened descriptor.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -38,7 +41,8 @@ pub const BINARY_PROBE: usize = 8192;
 
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
-    pub max_file_size: u64,
+    /// Skip (and name) files larger than this; `None`: no limit.
+    pub max_file_size: Option<u64>,
     pub include_deps: bool,
     pub threads: usize,
 }
@@ -60,6 +64,8 @@ pub struct WalkStats {
     pub skipped_special: u64,
     pub skipped_dep_dirs: Vec<String>,
     pub errors: Vec<FileError>,
+    /// Files over `--max-file-size`, by path, with their size.
+    pub too_large: Vec<(String, u64)>,
 }
 
 impl WalkStats {
@@ -77,12 +83,16 @@ struct SharedStats {
     special: AtomicU64,
     dep_dirs: Mutex<Vec<String>>,
     errors: Mutex<Vec<FileError>>,
+    too_large: Mutex<Vec<(String, u64)>>,
 }
 
-/// A file handed to the visitor: its path as walked and its content.
+/// A text file handed to the visitor: its path as walked, its first bytes (already read to tell
+/// text from binary) and the rest of it, to be read as a stream: files of any size are scanned
+/// in pieces. The visitor returns how many bytes it read in all.
 pub struct WalkedFile<'a> {
     pub path: &'a Path,
-    pub content: &'a [u8],
+    pub head: &'a mut Vec<u8>,
+    pub rest: &'a mut dyn Read,
 }
 
 /// What the walk may ask about the repository around the files.
@@ -117,7 +127,7 @@ pub fn walk<V, M>(
 ) -> WalkStats
 where
     M: Fn() -> V + Sync,
-    V: FnMut(WalkedFile<'_>) + Send,
+    V: FnMut(WalkedFile<'_>) -> std::io::Result<u64> + Send,
 {
     let stats = SharedStats::default();
     let Some((first, rest)) = roots.split_first() else {
@@ -179,20 +189,31 @@ where
                 stats.bytes.fetch_add(meta.len(), Ordering::Relaxed);
                 return ignore::WalkState::Continue;
             }
-            match read_file(entry.path(), max, &mut buf) {
-                Ok(Read_::Content) => {
-                    stats.files.fetch_add(1, Ordering::Relaxed);
-                    stats.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-                    visit(WalkedFile {
-                        path: entry.path(),
-                        content: &buf,
-                    });
-                }
-                Ok(Read_::Binary) => {
+            let read = match open_file(entry.path(), max, &mut buf) {
+                Ok(Opened::Text(mut file)) => visit(WalkedFile {
+                    path: entry.path(),
+                    head: &mut buf,
+                    rest: &mut file,
+                }),
+                Ok(Opened::Binary) => {
                     stats.binary.fetch_add(1, Ordering::Relaxed);
+                    return ignore::WalkState::Continue;
                 }
-                Ok(Read_::TooLarge) => {
+                Ok(Opened::NotRegular) => {
+                    stats.special.fetch_add(1, Ordering::Relaxed);
+                    return ignore::WalkState::Continue;
+                }
+                Ok(Opened::TooLarge(size)) => {
                     stats.large.fetch_add(1, Ordering::Relaxed);
+                    lock(&stats.too_large).push((entry.path().display().to_string(), size));
+                    return ignore::WalkState::Continue;
+                }
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(n) => {
+                    stats.files.fetch_add(1, Ordering::Relaxed);
+                    stats.bytes.fetch_add(n, Ordering::Relaxed);
                 }
                 Err(e) => lock(&stats.errors).push(FileError {
                     path: entry.path().display().to_string(),
@@ -206,6 +227,8 @@ where
     dep_dirs.sort();
     let mut errors = stats.errors.into_inner().unwrap_or_default();
     errors.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut too_large = stats.too_large.into_inner().unwrap_or_default();
+    too_large.sort();
     WalkStats {
         files_scanned: stats.files.into_inner(),
         bytes_scanned: stats.bytes.into_inner(),
@@ -214,6 +237,7 @@ where
         skipped_special: stats.special.into_inner(),
         skipped_dep_dirs: dep_dirs,
         errors,
+        too_large,
     }
 }
 
@@ -240,29 +264,38 @@ fn walk_error_path(err: &ignore::Error) -> Option<&Path> {
     }
 }
 
-enum Read_ {
-    Content,
+/// A file opened for scanning.
+enum Opened {
+    /// Text (no NUL in the first bytes, which are in the caller's buffer): the rest to read.
+    Text(File),
     Binary,
-    TooLarge,
+    /// Over the size limit: its size.
+    TooLarge(u64),
+    /// Not a regular file by the time it was opened (swapped for a FIFO or symlink after the
+    /// walk saw it): never read.
+    NotRegular,
 }
 
-/// Read a file into `buf` unless it is binary (NUL in the first 8 KiB) or larger than `max`.
-fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Read_> {
-    let mut f = File::open(path)?;
-    let len = f.metadata()?.len();
-    if len > max {
-        return Ok(Read_::TooLarge);
+/// Open a file the walk found, without following a symlink or blocking on a FIFO, check on the
+/// opened descriptor that it is a regular file, and read its first [`BINARY_PROBE`] bytes into
+/// `buf` to tell text from binary.
+fn open_file(path: &Path, max: Option<u64>, buf: &mut Vec<u8>) -> std::io::Result<Opened> {
+    use crate::safe_fs::{SafeFsError, open_regular};
+    let (mut f, meta) = match open_regular(path) {
+        Ok(opened) => opened,
+        Err(SafeFsError::NotRegular { .. }) => return Ok(Opened::NotRegular),
+        Err(SafeFsError::Io { source, .. }) => return Err(source),
+        Err(e) => return Err(std::io::Error::other(e)),
+    };
+    if let Some(max) = max
+        && meta.len() > max
+    {
+        return Ok(Opened::TooLarge(meta.len()));
     }
     buf.clear();
-    buf.reserve(len as usize + 1);
-    let probe = (&mut f).take(BINARY_PROBE as u64).read_to_end(buf)?;
-    if memchr::memchr(0, &buf[..probe]).is_some() {
-        return Ok(Read_::Binary);
+    (&mut f).take(BINARY_PROBE as u64).read_to_end(buf)?;
+    if memchr::memchr(0, buf).is_some() {
+        return Ok(Opened::Binary);
     }
-    // Bound the read even if the file grows while we read it.
-    f.take(max + 1 - probe as u64).read_to_end(buf)?;
-    if buf.len() as u64 > max {
-        return Ok(Read_::TooLarge);
-    }
-    Ok(Read_::Content)
+    Ok(Opened::Text(f))
 }

@@ -1,35 +1,10 @@
 //! `leakgate staged`, `leakgate hook install|uninstall` and the pre-push hook, with real git.
 
-use crate::support::{Gen, Run, TestRepo, field};
-use std::path::Path;
+use crate::support::{Gen, Run, TestRepo, field, git_with_hooks};
 use std::process::Command;
 
 fn staged(repo: &TestRepo) -> Run {
     repo.leakgate(&["staged", "--format", "json"])
-}
-
-/// PATH with the leakgate binary's directory first, for hooks run by git.
-fn path_with_leakgate() -> String {
-    let bin = Path::new(env!("CARGO_BIN_EXE_leakgate"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
-
-/// Run git with leakgate on PATH (so installed hooks find it); returns the output.
-fn git_with_hooks(repo: &TestRepo, args: &[&str]) -> std::process::Output {
-    Command::new("git")
-        .args(args)
-        .current_dir(repo.path())
-        .env("PATH", path_with_leakgate())
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .unwrap()
 }
 
 #[test]

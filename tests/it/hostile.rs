@@ -196,49 +196,54 @@ fn measurement_works() {
 
 // 1. A 1 GB sparse file.
 #[test]
-fn sparse_gigabyte_file_is_skipped_without_reading_it() {
+fn sparse_gigabyte_files_are_read_in_bounded_memory_or_skipped_by_name() {
     let dir = TestRepo::plain();
     dir.write("small.txt", "nothing to see\n");
-    // All hole: binary (NUL bytes) to any probe, and over the default size limit.
+    // All hole: binary (NUL bytes) to the probe of its first 8 KiB, so never read further.
     let f = std::fs::File::create(dir.join("zeros.img")).unwrap();
     f.set_len(1 << 30).unwrap();
-    // 8 KiB of text, then a hole: only the size limit keeps this one from being read whole.
+    // 8 KiB of text, then a 256 MiB hole: text to the probe, so streamed to its end.
     let mut f = std::fs::File::create(dir.join("text-then-hole.log")).unwrap();
     f.write_all(&b"log line without secrets\n".repeat(400))
         .unwrap();
-    f.set_len(1 << 30).unwrap();
+    f.set_len(256 << 20).unwrap();
     drop(f);
 
     let run = measure(
-        "1 GB sparse files, default --max-file-size",
+        "1 GB sparse binary + 256 MB sparse text, no limit",
         lg(dir.path(), &["scan", ".", "--format", "json"]),
-        QUICK,
+        SLOW,
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let s = &run.json()["summary"];
-    assert_eq!(s["files_scanned"], 1);
-    assert_eq!(s["skipped_by_reason"]["too_large"], 2, "{s}");
+    assert_eq!(s["files_scanned"], 2, "{s}");
+    assert_eq!(s["skipped_by_reason"]["binary"], 1, "{s}");
+    assert!(s["bytes_scanned"].as_u64().unwrap() > 256 << 20, "{s}");
     assert_eq!(s["incomplete"], false);
-    assert!(run.wall < Duration::from_secs(30), "took {:?}", run.wall);
+    assert!(
+        run.max_rss < 128 * 1024 * 1024,
+        "a streamed file was held in memory"
+    );
 
-    // With a limit above 1 GB the all-hole file is opened, found binary in its first 8 KiB and
-    // skipped: it is never read whole.
-    std::fs::remove_file(dir.join("text-then-hole.log")).unwrap();
+    // With an explicit limit, the large files are skipped and named, without being opened
+    // for reading beyond their size.
     let run = measure(
-        "1 GB sparse file, --max-file-size 2G",
+        "sparse files, --max-file-size 1M",
         lg(
             dir.path(),
-            &["scan", ".", "--format", "json", "--max-file-size", "2G"],
+            &["scan", ".", "--format", "json", "--max-file-size", "1M"],
         ),
         QUICK,
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let s = &run.json()["summary"];
-    assert_eq!(s["skipped_by_reason"]["binary"], 1, "{s}");
+    assert_eq!(s["skipped_by_reason"]["too_large"], 2, "{s}");
+    let named = s["skipped_files"].to_string();
     assert!(
-        run.max_rss < 128 * 1024 * 1024,
-        "the hole was read into memory"
+        named.contains("zeros.img") && named.contains("text-then-hole.log"),
+        "{named}"
     );
+    assert!(run.wall < Duration::from_secs(30), "took {:?}", run.wall);
 }
 
 // 2. A 100 MB single line.
@@ -265,21 +270,24 @@ fn hundred_megabyte_single_line_with_a_secret_near_the_end() {
     f.flush().unwrap();
     drop(f);
 
-    // Over the default 25M limit: skipped and counted, not an error.
+    // Over an explicit limit: skipped and named, not an error.
     let run = measure(
-        "100 MB single line, default --max-file-size",
-        lg(dir.path(), &["scan", ".", "--format", "json"]),
+        "100 MB single line, --max-file-size 25M",
+        lg(
+            dir.path(),
+            &["scan", ".", "--format", "json", "--max-file-size", "25M"],
+        ),
         QUICK,
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.json()["summary"]["skipped_by_reason"]["too_large"], 1);
+    let s = &run.json()["summary"];
+    assert_eq!(s["skipped_by_reason"]["too_large"], 1);
+    assert_eq!(s["skipped_files"][0]["path"], "one-line.min.js", "{s}");
 
+    // By default it is scanned, in windows: the column is counted across them.
     let run = measure(
-        "100 MB single line, --max-file-size 200M",
-        lg(
-            dir.path(),
-            &["scan", ".", "--format", "json", "--max-file-size", "200M"],
-        ),
+        "100 MB single line, no limit",
+        lg(dir.path(), &["scan", ".", "--format", "json"]),
         SLOW,
     );
     assert_eq!(run.code, 1, "{}", run.stderr);

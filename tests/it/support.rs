@@ -219,3 +219,27 @@ pub fn field(findings: &[serde_json::Value], field: &str) -> Vec<String> {
         .map(|f| f[field].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// PATH with the leakgate binary's directory first, for hooks run by git.
+pub fn path_with_leakgate() -> String {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_leakgate"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Run git with leakgate on PATH (so installed hooks find it); returns the output.
+pub fn git_with_hooks(repo: &TestRepo, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("git")
+        .args(args)
+        .current_dir(repo.path())
+        .env("PATH", path_with_leakgate())
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .unwrap()
+}

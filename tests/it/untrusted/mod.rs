@@ -4,6 +4,7 @@
 //! running leakgate; secrets are generated at run time.
 
 mod history_oddities;
+mod large;
 mod output_escaping;
 mod repo_config;
 mod writes;
