@@ -7,6 +7,7 @@ mod history_oddities;
 mod large;
 mod output_escaping;
 mod repo_config;
+mod suppression;
 mod writes;
 
 use crate::support::{Run, leakgate};
