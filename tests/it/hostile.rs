@@ -1504,6 +1504,90 @@ fn unshare_usable() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+// 14. Memory does not grow with the input or the rule count.
+
+/// Write `lines` lines made by `line(i)` to `path`, buffered.
+fn write_lines(path: &Path, lines: usize, mut line: impl FnMut(usize) -> String) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..lines {
+        f.write_all(line(i).as_bytes()).unwrap();
+    }
+    f.flush().unwrap();
+}
+
+#[test]
+fn three_hundred_megabytes_of_keyword_lines_scan_in_bounded_memory() {
+    // Every line starts with a keyword dozens of rules listen for; none holds a secret.
+    let dir = TestRepo::plain();
+    let line = "password = \"x\"\n";
+    write_lines(&dir.join("pw.txt"), (300 << 20) / line.len(), |_| {
+        line.to_string()
+    });
+    let run = measure(
+        "300 MB of `password = \"x\"` lines",
+        lg(dir.path(), &["scan", ".", "--format", "json"]),
+        SLOW,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.json()["summary"]["bytes_scanned"].as_u64().unwrap() > 300_000_000);
+}
+
+#[test]
+fn a_file_of_real_findings_is_capped_and_counted_in_bounded_memory() {
+    // 700,000 generated passwords, one per line: far more findings than one file lists.
+    let dir = TestRepo::plain();
+    let mut g = Gen::new(1530);
+    write_lines(&dir.join("pw.txt"), 700_000, |_| {
+        format!("password = \"{}\"\n", g.chars(crate::support::ALNUM, 14))
+    });
+    let run = measure(
+        "700k password findings in one file",
+        lg(dir.path(), &["scan", ".", "--format", "json"]),
+        SLOW,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["summary"]["findings"], 10_000);
+    let not_listed = json["summary"]["not_listed"][0]["findings"]
+        .as_u64()
+        .unwrap();
+    assert!(not_listed > 600_000, "{}", json["summary"]);
+}
+
+#[test]
+fn six_hundred_user_rules_matching_every_line_stay_in_bounded_memory() {
+    let dir = TestRepo::plain();
+    let mut rules = String::new();
+    for i in 0..600 {
+        rules.push_str(&format!(
+            "[[rule]]\nid = \"u{i}\"\nprovider = \"P\"\ndescription = \"d\"\nseverity = \"low\"\n\
+             keywords = [\"password\"]\nregex = '''password = \"(?P<secret>[A-Za-z0-9]{{8,}})\"'''\n"
+        ));
+    }
+    dir.write("rules.toml", rules);
+    let mut g = Gen::new(1531);
+    write_lines(&dir.join("pw.txt"), 11_000, |_| {
+        format!("password = \"{}\"\n", g.chars(crate::support::ALNUM, 14))
+    });
+    let run = measure(
+        "600 user rules x 11k matching lines",
+        lg(
+            dir.path(),
+            &[
+                "scan",
+                "pw.txt",
+                "--config",
+                "rules.toml",
+                "--format",
+                "json",
+            ],
+        ),
+        SLOW,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["findings"], 10_000);
+}
+
 // Part 5: leakgate opens no sockets.
 #[test]
 fn no_command_opens_a_socket() {
