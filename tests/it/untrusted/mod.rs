@@ -8,6 +8,7 @@ mod large;
 mod output_escaping;
 mod repo_config;
 mod suppression;
+mod toctou;
 mod writes;
 
 use crate::support::{Run, leakgate};
