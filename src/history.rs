@@ -116,6 +116,9 @@ pub struct HistoryScan {
     pub missing: Vec<MissingObject>,
     pub errors: Vec<ObjectError>,
     pub shallow: bool,
+    /// What the person running the scan should know (objects read from another repository's
+    /// object directory through `objects/info/alternates`).
+    pub warnings: Vec<String>,
     /// Full mode: every blob in the object database (scanned, or skipped as binary/too large).
     pub known_blobs: IdSet,
     /// Full mode: findings per blob, before attribution (no path, no commit).
@@ -427,6 +430,13 @@ pub fn scan(
         ..HistoryScan::default()
     };
     out.errors.extend(dir_errors);
+    if dirs.len() > 1 {
+        let others: Vec<String> = dirs[1..].iter().map(|d| d.display().to_string()).collect();
+        out.warnings.push(format!(
+            "objects/info/alternates lends this repository the objects of {}: they were scanned too (a clone made with --shared or --reference needs them)",
+            others.join(", ")
+        ));
+    }
     out.errors.extend(ref_errors(&refs));
     let attribution = Attribution::new(
         &graph,

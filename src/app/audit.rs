@@ -123,6 +123,7 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
         s.incomplete |= t.summary.incomplete;
         s.skipped_files.extend(t.summary.skipped_files);
         s.not_listed.extend(t.summary.not_listed);
+        s.warnings.extend(t.summary.warnings);
         if let (Some(a), Some(b)) = (&mut s.baseline, t.summary.baseline) {
             a.suppressed += b.suppressed;
             a.stale.retain(|f| b.stale.contains(f));

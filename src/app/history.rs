@@ -122,6 +122,7 @@ pub(super) fn history_report(
             .collect(),
             skipped_files: Skipped::too_large(&scan.too_large),
             not_listed: scan.not_listed,
+            warnings: scan.warnings,
             error_details: errors,
             objects_scanned: Some(scan.objects_scanned),
             commits: Some(scan.commits),
