@@ -137,3 +137,16 @@ fn special_gitignore_files_are_reported_and_the_scan_goes_on() {
             .contains("FIFO")
     );
 }
+
+#[test]
+fn objects_lent_by_alternates_are_scanned_and_named() {
+    let (origin, _) = repo_with_envrc();
+    let home = TestRepo::plain();
+    let clone = home.join("clone");
+    origin.git(&["clone", "-q", "--shared", ".", clone.to_str().unwrap()]);
+    let run = run_bounded(&clone, &["history", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(paths(&run), ["deploy.env"]);
+    let warnings = run.json()["summary"]["warnings"].to_string();
+    assert!(warnings.contains("alternates"), "{warnings}");
+}
