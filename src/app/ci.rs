@@ -23,6 +23,8 @@ pub struct CiRange {
     pub origin: String,
     /// A force-push: the old tip may be gone.
     pub forced: bool,
+    /// The branch being pushed (`GITHUB_REF`, `CI_COMMIT_BRANCH`), when known.
+    pub branch: Option<String>,
 }
 
 fn is_zero(s: &str) -> bool {
@@ -44,6 +46,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
             head: args.head.clone().unwrap_or_else(|| "HEAD".into()),
             origin: "--base/--head".into(),
             forced: false,
+            branch: None,
         });
     }
     if env("GITHUB_ACTIONS").as_deref() == Some("true") {
@@ -65,6 +68,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
                         head: h,
                         origin: format!("GitHub {event} event"),
                         forced: false,
+                        branch: env("GITHUB_HEAD_REF"),
                     }),
                     _ => bail!("the {event} payload has no pull_request.base.sha / head.sha"),
                 }
@@ -79,6 +83,9 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
                     head: after,
                     origin: "GitHub push event".into(),
                     forced: payload["forced"].as_bool().unwrap_or(false),
+                    branch: s(&payload["ref"])
+                        .or_else(|| env("GITHUB_REF"))
+                        .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string)),
                 })
             }
             other => bail!(
@@ -94,6 +101,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
                 head,
                 origin: "GitLab merge request pipeline".into(),
                 forced: false,
+                branch: env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"),
             });
         }
         let before = env("CI_COMMIT_BEFORE_SHA").unwrap_or_default();
@@ -102,6 +110,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
             head,
             origin: "GitLab push pipeline".into(),
             forced: false,
+            branch: env("CI_COMMIT_BRANCH"),
         });
     }
     bail!("not running on GitHub Actions or GitLab CI; pass --base REV --head REV")
@@ -150,7 +159,7 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
                 note = format!(
                     " (force-push: the old tip {base} is gone; scanning what no other remote-tracking ref has)"
                 );
-                other_remote_refs(&repo, head)
+                other_remote_refs(&repo, head, range.branch.as_deref())
             }
             None => bail!(
                 "the base commit {base} is not in this repository; fetch it or pass a base that exists"
@@ -158,7 +167,7 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
         },
         None => {
             note = " (new branch: scanning what no other remote-tracking ref has)".into();
-            other_remote_refs(&repo, head)
+            other_remote_refs(&repo, head, range.branch.as_deref())
         }
     };
     let same = matches!(&range.base, Some(b) if resolve(&repo, b) == Some(head));
@@ -232,17 +241,35 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
     Ok(Outcome::of(&report))
 }
 
-/// Remote-tracking refs other than the ones pointing at `head` (which is what is being pushed).
-fn other_remote_refs(repo: &gix::Repository, head: gix::ObjectId) -> Vec<String> {
-    repo.references()
-        .ok()
-        .and_then(|p| {
-            p.remote_branches().ok().map(|it| {
-                it.filter_map(Result::ok)
-                    .filter(|r| r.try_id().is_none_or(|id| id.detach() != head))
-                    .map(|r| r.name().as_bstr().to_string())
-                    .collect()
-            })
+/// What the remote already had, for a range with no base: the tips of the remote-tracking refs,
+/// symbolic ones (`refs/remotes/origin/HEAD`) resolved, leaving out every ref that is at `head` or
+/// that tracks the branch being pushed: that is what is being pushed, not what the remote had.
+fn other_remote_refs(
+    repo: &gix::Repository,
+    head: gix::ObjectId,
+    branch: Option<&str>,
+) -> Vec<String> {
+    let tracks_pushed = |name: &str| {
+        branch.is_some_and(|b| {
+            name.strip_prefix("refs/remotes/")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(_, tracked)| tracked == b)
         })
-        .unwrap_or_default()
+    };
+    let Ok(platform) = repo.references() else {
+        return Vec::new();
+    };
+    let Ok(refs) = platform.remote_branches() else {
+        return Vec::new();
+    };
+    let mut tips: Vec<String> = refs
+        .filter_map(Result::ok)
+        .filter(|r| !tracks_pushed(&r.name().as_bstr().to_string()))
+        .filter_map(|mut r| r.peel_to_id().ok().map(|id| id.detach()))
+        .filter(|id| *id != head)
+        .map(|id| id.to_string())
+        .collect();
+    tips.sort();
+    tips.dedup();
+    tips
 }
