@@ -277,6 +277,10 @@ pub struct CiArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub objects: ObjectArgs,
+    /// Apply the repository configuration (.leakgate.toml, .leakgate-baseline.json) of the head
+    /// commit, the change under review, instead of the base commit's.
+    #[arg(long)]
+    pub trust_head_config: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,16 +12,114 @@ use std::path::{Path, PathBuf};
 /// Name of a repository's own config file, at the root of its working tree.
 pub const REPO_CONFIG: &str = ".leakgate.toml";
 
+/// Name of a repository's own baseline, at the root of its working tree.
+pub const REPO_BASELINE: &str = crate::baseline::DEFAULT_FILE;
+
+/// Scanner configuration files a change can touch: leakgate's own, and gitleaks' (which a
+/// repository migrating from gitleaks may hold; a change to them is reported too).
+pub const WATCHED_FILES: &[&str] = &[
+    REPO_CONFIG,
+    REPO_BASELINE,
+    ".gitleaks.toml",
+    ".gitleaksignore",
+];
+
+/// Errors loading the configuration a commit holds.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Git(#[from] crate::source::git::GitError),
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    #[error(transparent)]
+    Baseline(#[from] crate::baseline::BaselineError),
+    #[error("{file}: not UTF-8 text")]
+    NotText { file: String },
+}
+
+/// The repository configuration a commit holds at its root: its `.leakgate.toml` (name and
+/// text) and its baseline. `ci` and the pre-push hook apply the base commit's, what was already
+/// reviewed, rather than what the change under review brings.
+#[derive(Debug, Default)]
+pub struct CommitFiles {
+    pub config: Option<(String, String)>,
+    pub baseline: Option<(PathBuf, crate::baseline::Baseline)>,
+}
+
+impl CommitFiles {
+    /// Read `.leakgate.toml` and `.leakgate-baseline.json` from the root of `commit`'s tree.
+    pub fn at(repo: &gix::Repository, commit: gix::ObjectId) -> Result<Self, ConfigError> {
+        let short = commit.to_hex_with_len(12).to_string();
+        let read = |name: &str, max: u64| -> Result<Option<(String, String)>, ConfigError> {
+            let label = format!("{short}:{name}");
+            match crate::source::git::root_file(repo, commit, name, max)? {
+                None => Ok(None),
+                Some(bytes) => String::from_utf8(bytes)
+                    .map(|t| Some((label.clone(), t)))
+                    .map_err(|_| ConfigError::NotText { file: label }),
+            }
+        };
+        let config = read(REPO_CONFIG, 16 << 20)?;
+        let baseline = match read(REPO_BASELINE, 64 << 20)? {
+            Some((name, text)) => Some((
+                PathBuf::from(&name),
+                crate::baseline::Baseline::parse(&name, &text)?,
+            )),
+            None => None,
+        };
+        Ok(CommitFiles { config, baseline })
+    }
+}
+
+/// The scanner configuration files (of [`WATCHED_FILES`]) that differ between the roots of
+/// `base` and `head`.
+pub fn changed_config_files(
+    repo: &gix::Repository,
+    base: gix::ObjectId,
+    head: gix::ObjectId,
+) -> Result<Vec<&'static str>, crate::source::git::GitError> {
+    let a = crate::source::git::root_ids(repo, base, WATCHED_FILES)?;
+    let b = crate::source::git::root_ids(repo, head, WATCHED_FILES)?;
+    Ok(WATCHED_FILES
+        .iter()
+        .zip(a.iter().zip(&b))
+        .filter(|(_, (x, y))| x != y)
+        .map(|(name, _)| *name)
+        .collect())
+}
+
+/// Where the scanned repository's own `.leakgate.toml` comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum RepoConfig<'a> {
+    /// The file at the root of the scanned directory's repository (or the directory itself).
+    Dir(Option<&'a Path>),
+    /// Text read from a commit: (name, content).
+    Text(Option<(&'a str, &'a str)>),
+}
+
 /// Load the rule set for a scan rooted at `root` (a repository or directory).
 pub fn load_rules(args: &ConfigArgs, root: Option<&Path>) -> Result<RuleSet, RuleError> {
+    load_rules_with(args, RepoConfig::Dir(root))
+}
+
+/// Load the rule set: the built-in rules, the repository's own config from `repo` (unless
+/// `--no-repo-config`), then `--config` files in order.
+pub fn load_rules_with(args: &ConfigArgs, repo: RepoConfig<'_>) -> Result<RuleSet, RuleError> {
     let mut files = vec![LoadedFile::builtin()?];
     let mut repo_config = None;
-    if !args.no_repo_config
-        && let Some(path) = root.and_then(repo_config_path)
-    {
-        let file = LoadedFile::load_untrusted(&path)?;
-        repo_config = Some(file.name.clone());
-        files.push(file);
+    if !args.no_repo_config {
+        let file = match repo {
+            RepoConfig::Dir(root) => match root.and_then(repo_config_path) {
+                Some(path) => Some(LoadedFile::load_untrusted(&path)?),
+                None => None,
+            },
+            RepoConfig::Text(Some((name, text))) => Some(LoadedFile::parse(name, text, true)?),
+            RepoConfig::Text(None) => None,
+        };
+        if let Some(file) = file {
+            repo_config = Some(file.name.clone());
+            files.push(file);
+        }
     }
     for c in &args.configs {
         files.push(LoadedFile::load(c)?);

@@ -29,6 +29,7 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
         rules: &rules,
         config: &args.config,
         root: Some(&root),
+        commit_files: None,
         full_coverage: true,
     };
 

@@ -3,10 +3,11 @@
 //! `--base/--head`), scans what those commits introduced (merge commits' own changes included),
 //! and fails closed when the clone is too shallow to see the base.
 
+use super::gate::GateConfig;
 use super::history::{Strictness, history_report};
 use super::{Completion, Outcome, emit, finalize};
 use crate::cli::CiArgs;
-use crate::config::{self, OutputConfig};
+use crate::config::OutputConfig;
 use crate::history::{self, HistoryOptions, Scope};
 use crate::report::Format;
 use crate::source::git;
@@ -130,95 +131,186 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
     let repo = git::discover_with(&start, git::Vet::Deep)?
         .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))?;
     let range = detect(&args)?;
-    let rules = config::load_rules(&args.config, repo.workdir())?;
+    let plan = plan(&repo, &range)?;
+    let line = format!(
+        "leakgate ci: {} range {}..{}{}",
+        range.origin,
+        range.base.as_deref().unwrap_or("(new branch)"),
+        range.head,
+        plan.note
+    );
+    eprintln!("{}", crate::report::escape::text(&line));
+    // What was already reviewed decides: the base commit's configuration and baseline.
+    let gate = GateConfig::load(
+        &repo,
+        &args.config,
+        plan.config_base,
+        plan.head,
+        args.trust_head_config,
+    )?;
+    eprintln!(
+        "leakgate ci: config: {}; repository configuration: {}",
+        gate.rules.sources.join(", "),
+        gate.source
+    );
+    let completion = |rules, files| Completion {
+        command: "ci",
+        rules,
+        config: &args.config,
+        root: repo.workdir(),
+        commit_files: Some(files),
+        full_coverage: false,
+    };
+    let raw = scan_range(&repo, &gate.rules, &plan, &args, &out)?;
+    // What the change's own configuration would report, to list what it would suppress.
+    let head_rules = gate.head_rules(&args.config)?;
+    let head_report = match (&gate.head_files, &head_rules) {
+        (Some(files), Some(rules)) => Some(finalize(
+            scan_range(&repo, rules, &plan, &args, &out)?,
+            completion(rules, files),
+        )?),
+        (Some(files), None) => Some(finalize(raw.clone(), completion(&gate.rules, files))?),
+        _ => None,
+    };
+    let mut report = finalize(raw, completion(&gate.rules, &gate.files))?;
+    gate.note_change(&mut report, head_report.as_ref(), "ci");
+    report.finish();
+    log_suppressions(&report);
+    emit(&report, &out)?;
+    if let Some(path) = env("GITHUB_STEP_SUMMARY") {
+        let mut f = crate::safe_fs::append(Path::new(&path))
+            .with_context(|| format!("GITHUB_STEP_SUMMARY ({path})"))?;
+        report
+            .write(Format::Markdown, Default::default(), &mut f)
+            .context("cannot write the step summary")?;
+    }
+    Ok(Outcome::of(&report))
+}
+
+/// The commits a CI range selects.
+struct Plan {
+    head: gix::ObjectId,
+    /// Revisions whose commits are excluded (the base, or what the remote already had).
+    exclude: Vec<String>,
+    /// Base and head are the same commit: nothing to scan.
+    empty: bool,
+    /// The commit whose repository configuration applies: the base, or for a new branch the
+    /// remote's default branch (`refs/remotes/origin/HEAD`), when there is one.
+    config_base: Option<gix::ObjectId>,
+    /// How the range was completed, for the log.
+    note: String,
+}
+
+fn plan(repo: &gix::Repository, range: &CiRange) -> Result<Plan> {
     let shallow = repo.common_dir().join("shallow").is_file();
-    let head = resolve(&repo, &range.head).ok_or_else(|| {
+    let head = resolve(repo, &range.head).ok_or_else(|| {
         anyhow!(
             "the head commit {} is not in this clone{}",
             range.head,
             if shallow { " (shallow clone)" } else { "" }
         )
     })?;
-    let mut note = String::new();
-    let exclude: Vec<String> = match &range.base {
-        Some(base) => match resolve(&repo, base) {
+    let mut plan = Plan {
+        head,
+        exclude: Vec::new(),
+        empty: false,
+        config_base: None,
+        note: String::new(),
+    };
+    let no_base = |plan: &mut Plan, why: &str| {
+        plan.note = why.to_string();
+        plan.exclude = other_remote_refs(repo, head, range.branch.as_deref());
+        plan.config_base = default_branch(repo).filter(|b| *b != head);
+    };
+    match &range.base {
+        Some(base) => match resolve(repo, base) {
             Some(b) if b == head => {
                 eprintln!(
                     "leakgate ci: base and head are the same commit ({head}): nothing to scan"
                 );
-                Vec::new()
+                plan.empty = true;
+                plan.config_base = Some(b);
             }
-            Some(b) => vec![b.to_string()],
+            Some(b) => {
+                plan.exclude = vec![b.to_string()];
+                plan.config_base = Some(b);
+            }
             None if shallow => bail!(
                 "the base commit {base} is not in this shallow clone, so the range {base}..{} cannot be scanned. \
                  Fetch the history it needs: with actions/checkout set `fetch-depth: 0`; with GitLab set GIT_DEPTH: 0; \
                  or run `git fetch --deepen=100` (repeat until the base is present) or `git fetch origin {base}`.",
                 range.head
             ),
-            None if range.forced => {
-                note = format!(
+            None if range.forced => no_base(
+                &mut plan,
+                &format!(
                     " (force-push: the old tip {base} is gone; scanning what no other remote-tracking ref has)"
-                );
-                other_remote_refs(&repo, head, range.branch.as_deref())
-            }
+                ),
+            ),
             None => bail!(
                 "the base commit {base} is not in this repository; fetch it or pass a base that exists"
             ),
         },
-        None => {
-            note = " (new branch: scanning what no other remote-tracking ref has)".into();
-            other_remote_refs(&repo, head, range.branch.as_deref())
-        }
-    };
-    let same = matches!(&range.base, Some(b) if resolve(&repo, b) == Some(head));
-    let line = format!(
-        "leakgate ci: {} range {}..{}{note}",
-        range.origin,
-        range.base.as_deref().unwrap_or("(new branch)"),
-        range.head
-    );
-    eprintln!("{}", crate::report::escape::text(&line));
-    eprintln!("leakgate ci: config: {}", rules.sources.join(", "));
-    let scan = if same {
+        None => no_base(
+            &mut plan,
+            " (new branch: scanning what no other remote-tracking ref has)",
+        ),
+    }
+    Ok(plan)
+}
+
+/// The commit the remote's default branch points to (`refs/remotes/origin/HEAD`), if known.
+fn default_branch(repo: &gix::Repository) -> Option<gix::ObjectId> {
+    repo.find_reference("refs/remotes/origin/HEAD")
+        .ok()?
+        .peel_to_id()
+        .ok()
+        .map(|id| id.detach())
+        .and_then(|id| resolve(repo, &id.to_string()))
+}
+
+/// Scan the plan's range with `rules`: the report before baseline and counts.
+fn scan_range(
+    repo: &gix::Repository,
+    rules: &crate::rules::RuleSet,
+    plan: &Plan,
+    args: &CiArgs,
+    out: &OutputConfig,
+) -> Result<crate::report::Report> {
+    let scan = if plan.empty {
         history::HistoryScan::default()
     } else {
         let opts = HistoryOptions {
             scope: Scope {
-                include: vec![head.to_string()],
-                exclude,
+                include: vec![plan.head.to_string()],
+                exclude: plan.exclude.clone(),
                 reachable_only: false,
             },
             threads: out.threads,
             max_blob_size: args.objects.max_file_size,
             finding: out.finding.clone(),
         };
-        history::scan(&repo, &rules, &opts, &history::Progress::default())?
+        history::scan(repo, rules, &opts, &history::Progress::default())?
     };
-    let report = history_report(
+    Ok(history_report(
         scan,
-        &rules,
+        rules,
         Strictness {
             allow_missing: args.objects.allow_missing,
             gate: true,
         },
         &out.finding,
-    );
+    ))
+}
+
+/// The allowlists and baseline in effect, on stderr (the CI log).
+fn log_suppressions(report: &crate::report::Report) {
     for (label, n) in &report.summary.suppressed_by_allowlist {
         eprintln!(
             "leakgate ci: allowlist '{}' suppressed {n} finding(s)",
             crate::report::escape::text(label)
         );
     }
-    let report = finalize(
-        report,
-        Completion {
-            command: "ci",
-            rules: &rules,
-            config: &args.config,
-            root: repo.workdir(),
-            full_coverage: false,
-        },
-    )?;
     eprintln!(
         "leakgate ci: baseline: {}",
         report
@@ -230,15 +322,6 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
                 b.file, b.entries, b.suppressed
             ))
     );
-    emit(&report, &out)?;
-    if let Some(path) = env("GITHUB_STEP_SUMMARY") {
-        let mut f = crate::safe_fs::append(Path::new(&path))
-            .with_context(|| format!("GITHUB_STEP_SUMMARY ({path})"))?;
-        report
-            .write(Format::Markdown, Default::default(), &mut f)
-            .context("cannot write the step summary")?;
-    }
-    Ok(Outcome::of(&report))
 }
 
 /// What the remote already had, for a range with no base: the tips of the remote-tracking refs,

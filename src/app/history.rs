@@ -54,6 +54,7 @@ pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
             rules: &rules,
             config: &args.config,
             root: config_root.as_deref().or(Some(path.as_path())),
+            commit_files: None,
             full_coverage: full,
         },
         &out,

@@ -260,6 +260,7 @@ fn pre_push(a: HookRunArgs) -> Result<Outcome> {
             rules: &rules,
             config: &a.config,
             root: repo.workdir(),
+            commit_files: None,
             full_coverage: false,
         },
         &out,

@@ -4,6 +4,7 @@
 mod audit;
 mod baseline;
 mod ci;
+mod gate;
 mod history;
 mod hook;
 mod rules;
@@ -82,6 +83,9 @@ pub(crate) struct Completion<'a> {
     pub config: &'a crate::cli::ConfigArgs,
     /// Where the repository's own baseline is looked for.
     pub root: Option<&'a Path>,
+    /// The repository configuration of a commit (`ci`, pre-push: the base's): its baseline is
+    /// the repository's own, instead of the file under `root`.
+    pub commit_files: Option<&'a crate::config::CommitFiles>,
     /// Whether this scan covers the whole repository, so unmatched baseline entries are stale.
     pub full_coverage: bool,
 }
@@ -90,7 +94,13 @@ pub(crate) struct Completion<'a> {
 pub(crate) fn finalize(mut report: Report, c: Completion<'_>) -> Result<Report> {
     report.command = c.command.to_string();
     report.set_rules(c.rules);
-    if let Some((path, baseline)) = crate::config::load_baseline(c.config, c.root)? {
+    let loaded = match c.commit_files {
+        Some(files) if c.config.baseline.is_none() && !c.config.no_repo_config => {
+            files.baseline.clone()
+        }
+        _ => crate::config::load_baseline(c.config, c.root)?,
+    };
+    if let Some((path, baseline)) = loaded {
         let findings = std::mem::take(&mut report.findings);
         let (kept, summary) =
             baseline.apply(&path.display().to_string(), findings, c.full_coverage);

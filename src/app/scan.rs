@@ -169,6 +169,7 @@ pub(super) fn run(args: ScanArgs) -> Result<Outcome> {
             rules: &rules,
             config: &args.config,
             root: roots.first().map(PathBuf::as_path),
+            commit_files: None,
             full_coverage: true,
         },
         &out,

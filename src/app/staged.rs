@@ -85,6 +85,7 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
             rules: &rules,
             config: &args.config,
             root: repo.workdir(),
+            commit_files: None,
             full_coverage: false,
         },
         &out,

@@ -70,6 +70,10 @@ pub struct Summary {
     /// What the person running leakgate should know about this run (shown in every format).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Gates: findings the change's own scanner configuration would suppress (they are reported
+    /// and fail the gate: the base's configuration applies).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_by_change_config: Vec<ChangeSuppressed>,
     /// Rule and config files in effect.
     pub config_sources: Vec<String>,
     pub rules: usize,
@@ -171,6 +175,15 @@ impl Summary {
         for w in &self.warnings {
             push(Level::Warning, w.clone());
         }
+        for c in &self.suppressed_by_change_config {
+            push(
+                Level::Warning,
+                format!(
+                    "{}:{}: {} would be suppressed by the change's own configuration",
+                    c.path, c.line, c.rule_id
+                ),
+            );
+        }
         if self.incomplete {
             push(
                 Level::Warning,
@@ -219,6 +232,14 @@ impl Summary {
         }
         out
     }
+}
+
+/// A finding located by path, line and rule (suppressions a change tried to make).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChangeSuppressed {
+    pub path: String,
+    pub line: usize,
+    pub rule_id: String,
 }
 
 /// A file or blob that was not scanned, and why.

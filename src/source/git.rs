@@ -65,6 +65,66 @@ pub fn head_commit(repo: &gix::Repository) -> Result<Option<(ObjectId, ObjectId)
     Ok(Some((commit.id, tree.detach())))
 }
 
+/// The content of the file `name` at the root of `commit`'s tree, if there is one (a blob; a
+/// directory or submodule of that name is not a file), refused when larger than `max` bytes.
+pub fn root_file(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    name: &str,
+    max: u64,
+) -> Result<Option<Vec<u8>>, GitError> {
+    let err = |e: &dyn std::error::Error| GitError::Object {
+        id: commit.to_string(),
+        path: name.to_string(),
+        message: describe(e),
+    };
+    let tree = repo
+        .find_commit(commit)
+        .map_err(|e| err(&e))?
+        .tree()
+        .map_err(|e| err(&e))?;
+    let Some(entry) = tree.find_entry(name) else {
+        return Ok(None);
+    };
+    if !entry.mode().is_blob() {
+        return Ok(None);
+    }
+    let id = entry.object_id();
+    let size = repo.find_header(id).map_err(|e| err(&e))?.size();
+    if size > max {
+        return Err(GitError::Object {
+            id: id.to_string(),
+            path: name.to_string(),
+            message: format!("{size} bytes, more than the {max} a config file may have"),
+        });
+    }
+    Ok(Some(
+        repo.find_object(id).map_err(|e| err(&e))?.detach().data,
+    ))
+}
+
+/// The blob ids of the root entries named `names` in `commit`'s tree (`None` for an absent one).
+pub fn root_ids(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    names: &[&str],
+) -> Result<Vec<Option<ObjectId>>, GitError> {
+    let err = |e: &dyn std::error::Error| GitError::Object {
+        id: commit.to_string(),
+        path: String::new(),
+        message: describe(e),
+    };
+    let tree = repo
+        .find_commit(commit)
+        .map_err(|e| err(&e))?
+        .tree()
+        .map_err(|e| err(&e))?;
+    Ok(names
+        .iter()
+        .map(|n| tree.find_entry(*n).map(|e| e.object_id()))
+        .collect())
+}
+
 /// The repository containing `path`, or `None` when there is none.
 ///
 /// Its location comes from the file system alone: a `.git` directory (or `.git` file, for linked

@@ -364,8 +364,18 @@ fn no_repo_config_ignores_a_config_that_disables_every_rule() {
     let head2 = repo.rev("HEAD");
     assert_eq!(
         ci(&repo, &["--base", &base, "--head", &head2], &[]).code,
+        1,
+        "the change's own config does not apply: the base commit's does"
+    );
+    assert_eq!(
+        ci(
+            &repo,
+            &["--base", &base, "--head", &head2, "--trust-head-config"],
+            &[]
+        )
+        .code,
         0,
-        "the repository's config disables everything"
+        "trusted, the change's config disables everything"
     );
     let run = ci(
         &repo,

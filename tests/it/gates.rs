@@ -76,3 +76,126 @@ fn first_push_of_a_branch_that_origin_head_points_at_is_scanned() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(field(&run.findings(), "path"), ["k.env"]);
 }
+
+/// A pull request from `main` (holding `base_config` as its `.leakgate.toml`, if any) that adds
+/// a key in `path` together with `pr_files` (e.g. a new `.leakgate.toml`). Returns the repository,
+/// the event environment's directory and the environment.
+fn pull_request(
+    base_config: Option<&str>,
+    path: &str,
+    pr_files: &[(&str, String)],
+) -> (TestRepo, TestRepo, Vec<(String, String)>, String) {
+    let repo = TestRepo::new();
+    repo.write("README.md", "x\n");
+    if let Some(c) = base_config {
+        repo.write(".leakgate.toml", c);
+    }
+    repo.commit_all("initial");
+    let base = repo.rev("HEAD");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    let key = Gen::new(1601).huggingface();
+    repo.write(path, format!("T={key}\n"));
+    for (p, text) in pr_files {
+        repo.write(p, text);
+    }
+    repo.commit_all("add config");
+    let head = repo.rev("HEAD");
+    let events = TestRepo::plain();
+    let env = github(
+        "pull_request",
+        serde_json::json!({"pull_request": {"base": {"sha": base}, "head": {"sha": head}}}),
+        &events,
+    );
+    (repo, events, env, key)
+}
+
+#[test]
+fn a_pull_request_cannot_switch_the_gate_off_with_its_own_configuration() {
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "allowlist paths",
+            "[[allowlist]]\npaths = [\"**\"]\n".to_string(),
+        ),
+        (
+            "disabled_rules",
+            "disabled_rules = [\"huggingface-access-token\", \"generic-credential-assignment\", \"env-entry-credential\"]\n".to_string(),
+        ),
+        (
+            "rule redefined under the same id",
+            concat!(
+                "[[rule]]\nid = \"huggingface-access-token\"\nprovider = \"Hugging Face\"\n",
+                "description = \"d\"\nseverity = \"low\"\nkeywords = [\"zzqq\"]\n",
+                "regex = '''(?P<secret>zzqq[0-9]{40})'''\n",
+                "rotate.url = \"https://example.org\"\nrotate.steps = [\"x\"]\n",
+            )
+            .to_string(),
+        ),
+    ];
+    for (what, config) in cases {
+        let (repo, _events, env, _) =
+            pull_request(None, "app/k.env", &[(".leakgate.toml", config)]);
+        let run = ci(&repo, &["--format", "json"], &refs(&env));
+        assert_eq!(run.code, 1, "{what}: {}", run.stderr);
+        let doc = run.json();
+        let s = &doc["summary"];
+        assert!(
+            s["warnings"]
+                .to_string()
+                .contains("this change modifies .leakgate.toml"),
+            "{what}: {s}"
+        );
+        let listed = s["suppressed_by_change_config"].to_string();
+        assert!(listed.contains("app/k.env"), "{what}: {listed}");
+        // Trusted explicitly, the change's configuration applies.
+        let run = ci(
+            &repo,
+            &["--format", "json", "--trust-head-config"],
+            &refs(&env),
+        );
+        assert_eq!(run.code, 0, "{what} trusted: {}", run.stdout);
+    }
+}
+
+#[test]
+fn a_pull_request_cannot_baseline_its_own_secret() {
+    let (repo, _, _, _) = pull_request(None, "app/k.env", &[]);
+    // The PR also commits a baseline accepting the key it adds.
+    assert_eq!(repo.leakgate(&["baseline", "create"]).code, 0);
+    repo.commit_all("accept it");
+    let (base, head) = (repo.rev("main"), repo.rev("HEAD"));
+    let events = TestRepo::plain();
+    let env = github(
+        "pull_request",
+        serde_json::json!({"pull_request": {"base": {"sha": base}, "head": {"sha": head}}}),
+        &events,
+    );
+    let run = ci(&repo, &["--format", "json"], &refs(&env));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let s = &run.json()["summary"];
+    assert!(
+        s["warnings"]
+            .to_string()
+            .contains(".leakgate-baseline.json"),
+        "{s}"
+    );
+    assert!(
+        s["suppressed_by_change_config"]
+            .to_string()
+            .contains("app/k.env")
+    );
+}
+
+#[test]
+fn the_base_commits_configuration_still_applies() {
+    // Reviewed on main: fixtures are allowlisted. A pull request adding a fixture passes.
+    let (repo, _events, env, _) = pull_request(
+        Some("[[allowlist]]\ndescription = \"fixtures\"\npaths = [\"fixtures/**\"]\n"),
+        "fixtures/sample.env",
+        &[],
+    );
+    let run = ci(&repo, &["--format", "json"], &refs(&env));
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let s = &run.json()["summary"];
+    assert_eq!(s["suppressed_by_allowlist"]["fixtures"], 1, "{s}");
+    assert!(run.stderr.contains("base commit"), "{}", run.stderr);
+}
