@@ -23,6 +23,9 @@ pub(super) struct GateConfig {
     /// The change's own files, when they differ and are not trusted: to list what they would
     /// suppress.
     pub head_files: Option<CommitFiles>,
+    /// The configuration could not be read from the commits (an object that cannot be read):
+    /// none was applied, and the scan is incomplete.
+    pub error: Option<String>,
 }
 
 impl GateConfig {
@@ -35,8 +38,38 @@ impl GateConfig {
         head: ObjectId,
         trust_head: bool,
     ) -> Result<Self> {
+        match Self::read(repo, args, base, head, trust_head) {
+            Ok(gate) => Ok(gate),
+            // A commit whose configuration cannot be read: scan with none, and say so (a
+            // config or rule error, which the user can fix, stays an error).
+            Err(e)
+                if e.downcast_ref::<config::ConfigError>()
+                    .is_some_and(|c| matches!(c, config::ConfigError::Git(_))) =>
+            {
+                Ok(GateConfig {
+                    rules: rules_for(args, &CommitFiles::default())?,
+                    files: CommitFiles::default(),
+                    source: "none (it could not be read)".to_string(),
+                    changed: Vec::new(),
+                    head_files: None,
+                    error: Some(format!("{e:#}")),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read(
+        repo: &gix::Repository,
+        args: &ConfigArgs,
+        base: Option<ObjectId>,
+        head: ObjectId,
+        trust_head: bool,
+    ) -> Result<Self> {
         let changed = match base {
-            Some(b) => config::changed_config_files(repo, b, head)?,
+            Some(b) => {
+                config::changed_config_files(repo, b, head).map_err(config::ConfigError::from)?
+            }
             None => Vec::new(),
         };
         let short = |id: ObjectId| id.to_hex_with_len(12).to_string();
@@ -73,6 +106,7 @@ impl GateConfig {
             source,
             changed,
             head_files,
+            error: None,
         })
     }
 
@@ -94,6 +128,16 @@ impl GateConfig {
     /// modifies scanner configuration, and which of its findings `head` (the same scan under the
     /// change's own configuration, baseline applied) no longer reports.
     pub fn note_change(&self, report: &mut Report, head: Option<&Report>, command: &str) {
+        if let Some(e) = &self.error {
+            report
+                .summary
+                .error_details
+                .push(crate::source::worktree::FileError {
+                    path: "repository configuration".to_string(),
+                    error: e.clone(),
+                });
+            report.summary.incomplete = true;
+        }
         if self.changed.is_empty() {
             return;
         }
