@@ -52,7 +52,7 @@ impl CommitFiles {
         let short = commit.to_hex_with_len(12).to_string();
         let read = |name: &str, max: u64| -> Result<Option<(String, String)>, ConfigError> {
             let label = format!("{short}:{name}");
-            match crate::source::git::root_file(repo, commit, name, max)? {
+            match crate::source::git::file_at(repo, commit, name, max)? {
                 None => Ok(None),
                 Some(bytes) => String::from_utf8(bytes)
                     .map(|t| Some((label.clone(), t)))

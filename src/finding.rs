@@ -504,6 +504,17 @@ pub struct Suppressions {
     pub inline: usize,
     /// Of all the above, by the scanned repository's own `.leakgate.toml`.
     pub by_repo_config: usize,
+    /// The findings inline markers suppressed (gates report those a change adds).
+    pub inline_findings: Vec<InlineSuppressed>,
+}
+
+/// A finding an inline allow marker suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineSuppressed {
+    pub path: String,
+    pub line: usize,
+    pub rule_id: String,
+    pub raw_secret: Vec<u8>,
 }
 
 impl Suppressions {
@@ -517,6 +528,8 @@ impl Suppressions {
         }
         self.inline += other.inline;
         self.by_repo_config += other.by_repo_config;
+        self.inline_findings
+            .extend(other.inline_findings.iter().cloned());
     }
 }
 
@@ -551,6 +564,12 @@ pub fn apply_suppressions(
                 }
                 Some(Suppression::Inline) if honour_inline => {
                     counts.inline += 1;
+                    counts.inline_findings.push(InlineSuppressed {
+                        path: f.repo_path.clone().unwrap_or_else(|| f.path.clone()),
+                        line: f.line,
+                        rule_id: f.rule_id.clone(),
+                        raw_secret: f.raw_secret.clone(),
+                    });
                     return false;
                 }
                 _ => {}

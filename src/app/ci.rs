@@ -174,6 +174,7 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
     };
     let mut report = finalize(raw, completion(&gate.rules, &gate.files))?;
     gate.note_change(&mut report, head_report.as_ref(), "ci");
+    super::gate::inline_added_by_change(&repo, plan.config_base, &mut report.summary);
     report.finish();
     log_suppressions(&report);
     emit(&report, &out)?;

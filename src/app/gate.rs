@@ -191,3 +191,34 @@ fn rules_for(args: &ConfigArgs, files: &CommitFiles) -> Result<RuleSet> {
         .map(|(name, text)| (name.as_str(), text.as_str()));
     Ok(config::load_rules_with(args, RepoConfig::Text(text))?)
 }
+
+/// Of the findings inline allow markers suppressed in `summary`, record those a change adds as
+/// `suppressed_in_change`: all of them for staged content (only added lines are scanned), and
+/// for a range those whose secret the base commit does not already hold at that path (markers
+/// already in the base keep working silently).
+pub(super) fn inline_added_by_change(
+    repo: &gix::Repository,
+    base: Option<ObjectId>,
+    summary: &mut crate::report::Summary,
+) {
+    let in_base = |path: &str, secret: &[u8]| {
+        base.is_some_and(|b| {
+            matches!(
+                crate::source::git::file_at(repo, b, path, crate::source::blob::MAX_IN_MEMORY),
+                Ok(Some(old)) if memchr::memmem::find(&old, secret).is_some()
+            )
+        })
+    };
+    let mut added: Vec<ChangeSuppressed> = std::mem::take(&mut summary.inline_suppressed)
+        .into_iter()
+        .filter(|s| !in_base(&s.path, &s.raw_secret))
+        .map(|s| ChangeSuppressed {
+            path: s.path,
+            line: s.line,
+            rule_id: s.rule_id,
+        })
+        .collect();
+    added.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    added.dedup();
+    summary.suppressed_in_change = added;
+}

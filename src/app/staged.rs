@@ -78,6 +78,8 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
         ..Report::default()
     };
     report.summary.set_suppressions(suppressed);
+    // Only added lines are scanned: every marker that suppressed something is new.
+    super::gate::inline_added_by_change(&repo, None, &mut report.summary);
     complete(
         report,
         Completion {

@@ -76,7 +76,15 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             Level::Warning => "warning",
             Level::Note => "notice",
         };
-        writeln!(out, "::{cmd} title=leakgate::{}", data(&n.text))?;
+        match &n.location {
+            Some((path, line)) => writeln!(
+                out,
+                "::{cmd} file={},line={line},title=leakgate::{}",
+                prop(path),
+                data(&n.text)
+            )?,
+            None => writeln!(out, "::{cmd} title=leakgate::{}", data(&n.text))?,
+        }
     }
     writeln!(
         out,

@@ -194,7 +194,7 @@ fn write_staged_advice(
     )?;
     writeln!(
         out,
-        "  False positive? Add `leakgate:allow` on the line, or accept it into a baseline (`leakgate baseline`)."
+        "  False positive? Add `leakgate:allow` on the line (reviewers see it: every gate reports markers a change adds), or accept it into a baseline (`leakgate baseline`)."
     )?;
     writeln!(
         out,

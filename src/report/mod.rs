@@ -74,6 +74,13 @@ pub struct Summary {
     /// and fail the gate: the base's configuration applies).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressed_by_change_config: Vec<ChangeSuppressed>,
+    /// Gates: findings suppressed by an inline allow marker the change adds (markers already in
+    /// the base work silently); `--no-inline-allow` makes them fail the gate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_in_change: Vec<ChangeSuppressed>,
+    /// The findings inline markers suppressed, before a gate sorts out which the change added.
+    #[serde(skip)]
+    pub inline_suppressed: Vec<crate::finding::InlineSuppressed>,
     /// Rule and config files in effect.
     pub config_sources: Vec<String>,
     pub rules: usize,
@@ -114,6 +121,7 @@ impl Summary {
         self.suppressed_by_allowlist = s.by_allowlist;
         self.suppressed_by_rule = s.by_rule;
         self.suppressed_inline = s.inline;
+        self.inline_suppressed = s.inline_findings;
         self.suppressed_by_repo_config = s.by_repo_config;
         self.suppressed_by_repository =
             s.by_repo_config + s.inline + self.suppressed_by_repo_baseline;
@@ -137,6 +145,8 @@ pub struct Notice {
     pub level: Level,
     /// Plain text; repository-controlled parts are escaped by each format.
     pub text: String,
+    /// The file and line it is about, for formats that annotate code (github).
+    pub location: Option<(String, usize)>,
 }
 
 fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
@@ -151,14 +161,21 @@ impl Summary {
     /// Every format renders these, so nothing is said in one format and silent in another.
     pub fn notices(&self) -> Vec<Notice> {
         let mut out = Vec::new();
-        let mut push = |level, text: String| out.push(Notice { level, text });
+        let mut push = |level, text: String, location: Option<(String, usize)>| {
+            out.push(Notice {
+                level,
+                text,
+                location,
+            })
+        };
         for e in &self.error_details {
-            push(Level::Error, format!("{}: {}", e.path, e.error));
+            push(Level::Error, format!("{}: {}", e.path, e.error), None);
         }
         for f in &self.skipped_files {
             push(
                 Level::Warning,
                 format!("{}: not scanned, {} bytes ({})", f.path, f.bytes, f.reason),
+                None,
             );
         }
         for n in &self.not_listed {
@@ -170,10 +187,11 @@ impl Summary {
                     plural(n.findings, "finding", "findings"),
                     crate::finding::MAX_FINDINGS_PER_SOURCE
                 ),
+                None,
             );
         }
         for w in &self.warnings {
-            push(Level::Warning, w.clone());
+            push(Level::Warning, w.clone(), None);
         }
         for c in &self.suppressed_by_change_config {
             push(
@@ -182,6 +200,17 @@ impl Summary {
                     "{}:{}: {} would be suppressed by the change's own configuration",
                     c.path, c.line, c.rule_id
                 ),
+                Some((c.path.clone(), c.line)),
+            );
+        }
+        for c in &self.suppressed_in_change {
+            push(
+                Level::Warning,
+                format!(
+                    "{}:{}: {} suppressed by an inline allow marker this change adds (--no-inline-allow makes it fail)",
+                    c.path, c.line, c.rule_id
+                ),
+                Some((c.path.clone(), c.line)),
             );
         }
         if self.incomplete {
@@ -189,7 +218,7 @@ impl Summary {
                 Level::Warning,
                 "incomplete: some content could not be read; this does not prove the absence of secrets"
                     .to_string(),
-            );
+            None);
         }
         for (label, n) in &self.suppressed_by_allowlist {
             push(
@@ -198,6 +227,7 @@ impl Summary {
                     "allowlist '{label}' suppressed {}",
                     plural(*n as u64, "finding", "findings")
                 ),
+                None,
             );
         }
         for (label, n) in &self.suppressed_by_rule {
@@ -207,6 +237,7 @@ impl Summary {
                     "{label}: {} not reported",
                     plural(*n as u64, "finding", "findings")
                 ),
+                None,
             );
         }
         if self.suppressed_inline > 0 {
@@ -216,6 +247,7 @@ impl Summary {
                     "inline allow markers suppressed {}",
                     plural(self.suppressed_inline as u64, "finding", "findings")
                 ),
+                None,
             );
         }
         if let Some(b) = &self.baseline
@@ -228,6 +260,7 @@ impl Summary {
                     b.file,
                     plural(b.suppressed as u64, "finding", "findings")
                 ),
+                None,
             );
         }
         out

@@ -65,14 +65,15 @@ pub fn head_commit(repo: &gix::Repository) -> Result<Option<(ObjectId, ObjectId)
     Ok(Some((commit.id, tree.detach())))
 }
 
-/// The content of the file `name` at the root of `commit`'s tree, if there is one (a blob; a
-/// directory or submodule of that name is not a file), refused when larger than `max` bytes.
-pub fn root_file(
+/// The content of the file at `path` (slash-separated) in `commit`'s tree, if there is one (a
+/// blob; a directory or submodule there is not a file), refused when larger than `max` bytes.
+pub fn file_at(
     repo: &gix::Repository,
     commit: ObjectId,
-    name: &str,
+    path: &str,
     max: u64,
 ) -> Result<Option<Vec<u8>>, GitError> {
+    let name = path;
     let err = |e: &dyn std::error::Error| GitError::Object {
         id: commit.to_string(),
         path: name.to_string(),
@@ -83,7 +84,7 @@ pub fn root_file(
         .map_err(|e| err(&e))?
         .tree()
         .map_err(|e| err(&e))?;
-    let Some(entry) = tree.find_entry(name) else {
+    let Some(entry) = tree.lookup_entry_by_path(path).map_err(|e| err(&e))? else {
         return Ok(None);
     };
     if !entry.mode().is_blob() {
@@ -95,7 +96,7 @@ pub fn root_file(
         return Err(GitError::Object {
             id: id.to_string(),
             path: name.to_string(),
-            message: format!("{size} bytes, more than the {max} a config file may have"),
+            message: format!("{size} bytes, more than the {max} read here"),
         });
     }
     Ok(Some(

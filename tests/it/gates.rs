@@ -199,3 +199,65 @@ fn the_base_commits_configuration_still_applies() {
     assert_eq!(s["suppressed_by_allowlist"]["fixtures"], 1, "{s}");
     assert!(run.stderr.contains("base commit"), "{}", run.stderr);
 }
+
+#[test]
+fn inline_markers_added_by_a_change_are_reported_by_every_gate() {
+    let repo = TestRepo::new();
+    let mut g = Gen::new(1602);
+    let (old, new) = (g.huggingface(), g.huggingface());
+    // A marker reviewed long ago keeps working silently.
+    repo.write("old.env", format!("T={old} # gitleaks:allow\n"))
+        .commit_all("initial");
+    let base = repo.rev("HEAD");
+    repo.write("new.env", format!("T={new} # leakgate:allow\n"));
+    repo.git(&["add", "-A"]);
+    // Pre-commit: exit 0 (markers work), but the marker is reported.
+    let run = repo.leakgate(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listed = run.json()["summary"]["suppressed_in_change"].clone();
+    assert_eq!(listed[0]["path"], "new.env", "{listed}");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let run = repo.leakgate(&["staged"]);
+    assert!(
+        run.stdout.contains("new.env:1") && run.stdout.contains("inline allow marker"),
+        "{}",
+        run.stdout
+    );
+    // --no-inline-allow makes it fail.
+    assert_eq!(repo.leakgate(&["staged", "--no-inline-allow"]).code, 1);
+    // CI: reported in JSON, as a PR annotation, and in the step summary.
+    repo.commit_all("add new");
+    let head = repo.rev("HEAD");
+    let summary = TestRepo::plain();
+    let step = summary.join("summary.md");
+    let step_s = step.to_str().unwrap().to_string();
+    let run = ci(
+        &repo,
+        &["--base", &base, "--head", &head, "--format", "github"],
+        &[("GITHUB_STEP_SUMMARY", &step_s)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("::warning file=new.env,line=1,"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("old.env"), "{}", run.stdout);
+    let md = std::fs::read_to_string(&step).unwrap();
+    assert!(md.contains("new.env:1"), "{md}");
+    let run = ci(
+        &repo,
+        &[
+            "--base",
+            &base,
+            "--head",
+            &head,
+            "--no-inline-allow",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(field(&run.findings(), "path"), ["new.env"]);
+}
