@@ -111,15 +111,6 @@ pub struct AuditSecret {
     pub raw_secret: Vec<u8>,
 }
 
-fn source_name(f: &Finding) -> &'static str {
-    match f.source {
-        crate::finding::SourceKind::File => "file",
-        crate::finding::SourceKind::Blob => "blob",
-        crate::finding::SourceKind::CommitMessage => "commit-message",
-        crate::finding::SourceKind::TagMessage => "tag-message",
-    }
-}
-
 impl AuditSecret {
     /// A secret as its first finding shows it, before the other findings are merged in.
     fn first_seen(f: &Finding) -> Self {
@@ -214,7 +205,7 @@ pub fn merge(
             path: f.path.clone(),
             line: f.line,
             exposure: f.exposure,
-            source: source_name(f),
+            source: f.source.as_str(),
             commit: f.commit.as_ref().map(|c| LocationCommit {
                 id: c.id.clone(),
                 date: c.date.clone(),

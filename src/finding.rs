@@ -60,6 +60,10 @@ pub enum SourceKind {
     Blob,
     CommitMessage,
     TagMessage,
+    /// A commit's author or committer name or e-mail.
+    CommitHeader,
+    /// The name of a ref being pushed.
+    RefName,
 }
 
 /// Commit attribution of a history finding.
@@ -124,14 +128,35 @@ pub enum Suppression {
     Rule(String),
 }
 
-impl Finding {
-    /// "commit message", "tag message", "file" or "blob".
-    pub fn source_label(&self) -> &'static str {
-        match self.source {
+impl SourceKind {
+    /// The name JSON gives it: `file`, `blob`, `commit-message`, `tag-message`,
+    /// `commit-header`, `ref-name`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             SourceKind::File => "file",
             SourceKind::Blob => "blob",
+            SourceKind::CommitMessage => "commit-message",
+            SourceKind::TagMessage => "tag-message",
+            SourceKind::CommitHeader => "commit-header",
+            SourceKind::RefName => "ref-name",
+        }
+    }
+
+    /// Whether the secret is in text about a commit or ref (no file path), not in a file.
+    pub fn is_message(self) -> bool {
+        !matches!(self, SourceKind::File | SourceKind::Blob)
+    }
+}
+
+impl Finding {
+    /// "commit message", "tag message", "commit header", "ref name", "file" or "blob".
+    pub fn source_label(&self) -> &'static str {
+        match self.source {
             SourceKind::CommitMessage => "commit message",
             SourceKind::TagMessage => "tag message",
+            SourceKind::CommitHeader => "commit header",
+            SourceKind::RefName => "ref name",
+            other => other.as_str(),
         }
     }
 }
@@ -471,24 +496,34 @@ impl Scrubber {
     }
 }
 
-/// Replace every found secret that appears in commit text (a summary line that carries a secret
-/// found in a commit message) with its redacted form, unless secrets are to be shown. Each
-/// distinct summary is redacted once.
+/// Replace every found secret that appears in commit text (a summary that carries a secret found
+/// in a commit message, an author or e-mail from a commit header, a ref name) with its redacted
+/// form, unless secrets are to be shown. Each distinct text is redacted once.
 pub fn scrub_commit_text(findings: &mut [Finding], show_secrets: bool) {
     if show_secrets {
         return;
     }
     let scrubber = Scrubber::new(findings.iter().map(|f| f.raw_secret.as_slice()), false);
     let mut done: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut scrub = |text: &mut String| {
+        if let Some(s) = done.get(text.as_str()) {
+            text.clone_from(s);
+            return;
+        }
+        let scrubbed = scrubber.redact(text).into_owned();
+        let original = std::mem::replace(text, scrubbed.clone());
+        done.insert(original, scrubbed);
+    };
     for f in findings.iter_mut() {
         if let Some(c) = &mut f.commit {
-            if let Some(s) = done.get(&c.summary) {
-                c.summary.clone_from(s);
-                continue;
+            // All text the repository chose: a secret can sit in a summary, an author name or
+            // e-mail, or a branch or tag name.
+            scrub(&mut c.summary);
+            scrub(&mut c.author);
+            scrub(&mut c.email);
+            for r in &mut c.refs {
+                scrub(r);
             }
-            let scrubbed = scrubber.redact(&c.summary).into_owned();
-            let original = std::mem::replace(&mut c.summary, scrubbed.clone());
-            done.insert(original, scrubbed);
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct Scope {
     pub include: Vec<String>,
     /// Skip objects no ref reaches (full mode).
     pub reachable_only: bool,
+    /// Range mode: names of refs being pushed, scanned as text (`source: "ref-name"`).
+    pub ref_names: Vec<String>,
 }
 
 impl Scope {
@@ -268,6 +270,34 @@ fn scan_blob_by_id(
     }
 }
 
+/// Scan what a commit says besides its tree: its message and its author and committer lines.
+fn scan_commit_text(
+    scanner: &mut Scanner<'_>,
+    id: &gix::oid,
+    meta: &CommitMeta,
+    message: &[u8],
+    opts: &HistoryOptions,
+    c: &Mutex<Collected>,
+) -> Hits {
+    let mut hits = scan_bytes(
+        scanner,
+        id,
+        message,
+        SourceKind::CommitMessage,
+        &opts.finding,
+        c,
+    );
+    hits.extend(scan_bytes(
+        scanner,
+        id,
+        meta.header_text().as_bytes(),
+        SourceKind::CommitHeader,
+        &opts.finding,
+        c,
+    ));
+    hits
+}
+
 /// Handle one object: scan blobs and messages, remember commits and tags.
 fn visit_object(
     scanner: &mut Scanner<'_>,
@@ -297,14 +327,7 @@ fn visit_object(
         }
         Kind::Commit => {
             if let Some((meta, message)) = graph::parse_commit(data, hash) {
-                let hits = scan_bytes(
-                    scanner,
-                    id,
-                    message,
-                    SourceKind::CommitMessage,
-                    &opts.finding,
-                    collected,
-                );
+                let hits = scan_commit_text(scanner, id, &meta, message, opts, collected);
                 let mut c = lock(collected);
                 c.commits.insert(id.to_owned(), meta);
                 if !hits.is_empty() {
@@ -438,13 +461,28 @@ pub fn scan(
         ));
     }
     out.errors.extend(ref_errors(&refs));
+    // Branch and tag names are text a secret can be pasted into too.
+    let named = {
+        let collected = Mutex::new(Collected::default());
+        let names = refs
+            .tips
+            .iter()
+            .filter(|t| t.name != "HEAD")
+            .map(|t| (t.name.clone(), t.commit()));
+        let list = scan_ref_names(&mut Scanner::new(rules), names, opts, &collected);
+        PushedNames {
+            tags: Vec::new(),
+            refs: list,
+        }
+    };
     let attribution = Attribution::new(
         &graph,
         &refs,
         c.blob_hits
             .values()
             .chain(c.commit_msg_hits.values())
-            .chain(c.tag_msg_hits.values()),
+            .chain(c.tag_msg_hits.values())
+            .chain(named.refs.iter().map(|(_, _, h)| h)),
         &opts.finding,
     );
     // Blobs: where each secret sits in which commits.
@@ -512,6 +550,7 @@ pub fn scan(
         &head_secrets,
     ));
     findings.extend(unattributed_blob_findings(&c.blob_hits, &seen_blobs, &refs));
+    findings.extend(named.into_findings(&graph, &attribution, &head_secrets));
     if opts.scope.reachable_only {
         findings.retain(|f| f.exposure == Exposure::Reachable);
     }
@@ -992,18 +1031,12 @@ fn scan_range(
     let c = Mutex::new(scan_blobs(repo, rules, opts, &unique_blobs, &mut out));
     let mut scanner = Scanner::new(rules);
     for (id, msg) in &sel.messages {
-        let hits = scan_bytes(
-            &mut scanner,
-            id,
-            msg,
-            SourceKind::CommitMessage,
-            &opts.finding,
-            &c,
-        );
+        let hits = scan_commit_text(&mut scanner, id, &graph.commits[id], msg, opts, &c);
         if !hits.is_empty() {
             lock(&c).commit_msg_hits.insert(*id, hits);
         }
     }
+    let pushed = pushed_names(repo, &mut scanner, opts, &c);
     let mut c = c.into_inner().unwrap_or_else(|e| e.into_inner());
     let attribution = Attribution::new(
         &graph,
@@ -1028,6 +1061,8 @@ fn scan_range(
         }
     }
     out.findings = locs.into_findings(&attribution, &head_secrets);
+    out.findings
+        .extend(pushed.into_findings(&graph, &attribution, &head_secrets));
     out.commits = order.len();
     out.objects_scanned = unique_blobs.len() as u64 + order.len() as u64;
     out.skipped_binary = c.binary;
@@ -1035,6 +1070,118 @@ fn scan_range(
     out.too_large = std::mem::take(&mut c.too_large);
     out.not_listed = std::mem::take(&mut c.not_listed);
     Ok(out)
+}
+
+/// What a push carries besides commits: the annotated tags it names (`git push --follow-tags`)
+/// and the names of the refs it updates, each scanned as text.
+#[derive(Default)]
+struct PushedNames {
+    /// (tag object, its name, the commit it peels to, findings in its message).
+    tags: Vec<(ObjectId, String, Option<ObjectId>, Hits)>,
+    /// (ref name, the commit it names, findings in the name).
+    refs: Vec<(String, Option<ObjectId>, Hits)>,
+}
+
+/// Scan the messages of the annotated tags among the included revisions (a tag of a tag
+/// included) and the ref names of the scope.
+fn pushed_names(
+    repo: &gix::Repository,
+    scanner: &mut Scanner<'_>,
+    opts: &HistoryOptions,
+    c: &Mutex<Collected>,
+) -> PushedNames {
+    let mut out = PushedNames::default();
+    let commit_of = |rev: &str| resolve_rev(repo, rev).ok();
+    for rev in &opts.scope.include {
+        let Ok(mut id) = repo.rev_parse_single(rev.as_str()).map(|id| id.detach()) else {
+            continue;
+        };
+        // Follow a chain of tags (bounded: a tag cannot point at itself).
+        for _ in 0..16 {
+            let Ok(obj) = repo.find_object(id) else { break };
+            if obj.kind != Kind::Tag {
+                break;
+            }
+            let Some((meta, message)) = graph::parse_tag(&obj.data, repo.object_hash()) else {
+                break;
+            };
+            let hits = scan_bytes(
+                scanner,
+                &id,
+                message,
+                SourceKind::TagMessage,
+                &opts.finding,
+                c,
+            );
+            out.tags
+                .push((id, meta.name.clone(), commit_of(&id.to_string()), hits));
+            id = meta.target;
+        }
+    }
+    let names = opts
+        .scope
+        .ref_names
+        .iter()
+        .map(|n| (n.clone(), commit_of(n)));
+    out.refs = scan_ref_names(scanner, names, opts, c);
+    out
+}
+
+/// Scan ref names as text: (name, the commit it names, findings).
+fn scan_ref_names(
+    scanner: &mut Scanner<'_>,
+    names: impl Iterator<Item = (String, Option<ObjectId>)>,
+    opts: &HistoryOptions,
+    c: &Mutex<Collected>,
+) -> Vec<(String, Option<ObjectId>, Hits)> {
+    let none = gix::ObjectId::null(gix::hash::Kind::Sha1);
+    names
+        .filter_map(|(name, commit)| {
+            let hits = scan_bytes(
+                scanner,
+                commit.as_ref().map_or(none.as_ref(), |c| c.as_ref()),
+                name.as_bytes(),
+                SourceKind::RefName,
+                &opts.finding,
+                c,
+            );
+            (!hits.is_empty()).then_some((name, commit, hits))
+        })
+        .collect()
+}
+
+impl PushedNames {
+    /// Findings attributed to the commit each tag or ref names, with its name in `refs`.
+    fn into_findings(
+        self,
+        graph: &Graph,
+        attribution: &Attribution<'_>,
+        head_secrets: &HashSet<(String, Vec<u8>)>,
+    ) -> Vec<Finding> {
+        let tags = self
+            .tags
+            .into_iter()
+            .map(|(id, name, commit, hits)| (format!("refs/tags/{name}"), Some(id), commit, hits));
+        let refs = self
+            .refs
+            .into_iter()
+            .map(|(name, commit, hits)| (name, None, commit, hits));
+        let mut out = Vec::new();
+        for (name, object, commit, hits) in tags.chain(refs) {
+            for hit in hits {
+                let mut f = hit.clone();
+                f.exposure = Exposure::Reachable;
+                f.blob = object.map(|o| o.to_string());
+                f.commit = commit.filter(|c| graph.commits.contains_key(c)).map(|c| {
+                    let mut info = attribution.commit_info(c, head_secrets, &hit);
+                    info.refs.insert(0, name.clone());
+                    info
+                });
+                out.push(f);
+            }
+        }
+        out
+    }
 }
 
 /// Range mode's errors: commits and trees that exist but cannot be read, refs that cannot be

@@ -200,6 +200,8 @@ struct Plan {
     config_base: Option<gix::ObjectId>,
     /// How the range was completed, for the log.
     note: String,
+    /// The names of the refs being pushed or proposed, scanned as text.
+    names: Vec<String>,
 }
 
 fn plan(repo: &gix::Repository, range: &CiRange) -> Result<Plan> {
@@ -217,6 +219,18 @@ fn plan(repo: &gix::Repository, range: &CiRange) -> Result<Plan> {
         empty: false,
         config_base: None,
         note: String::new(),
+        names: range
+            .branch
+            .iter()
+            .map(|b| format!("refs/heads/{b}"))
+            .chain(
+                // A head given as a ref name (not an object id) is a name too.
+                gix::ObjectId::from_hex(range.head.as_bytes())
+                    .is_err()
+                    .then(|| range.head.clone())
+                    .filter(|h| h != "HEAD"),
+            )
+            .collect(),
     };
     let no_base = |plan: &mut Plan, why: &str| {
         plan.note = why.to_string();
@@ -286,6 +300,7 @@ fn scan_range(
                 include: vec![plan.head.to_string()],
                 exclude: plan.exclude.clone(),
                 reachable_only: false,
+                ref_names: plan.names.clone(),
             },
             threads: out.threads,
             max_blob_size: args.objects.max_file_size,

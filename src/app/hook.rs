@@ -219,6 +219,7 @@ fn pre_push(a: HookRunArgs) -> Result<Outcome> {
                 include: vec![local],
                 exclude,
                 reachable_only: false,
+                ref_names: Vec::new(),
             },
             threads: out.threads,
             max_blob_size: None,

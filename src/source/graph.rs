@@ -21,7 +21,20 @@ pub struct CommitMeta {
     pub offset: i32,
     pub author: String,
     pub email: String,
+    pub committer: String,
+    pub committer_email: String,
     pub summary: String,
+}
+
+impl CommitMeta {
+    /// The identity lines a secret can be pasted into (`git -c user.name=…`): author and
+    /// committer, name and e-mail, as text to scan.
+    pub fn header_text(&self) -> String {
+        format!(
+            "author {} <{}>\ncommitter {} <{}>\n",
+            self.author, self.email, self.committer, self.committer_email
+        )
+    }
 }
 
 /// Parse a commit object; `None` if it is malformed.
@@ -39,6 +52,8 @@ pub fn parse_commit(data: &[u8], hash: gix::hash::Kind) -> Option<(CommitMeta, &
             offset: time.offset,
             author: author.name.trim().to_str_lossy().into_owned(),
             email: author.email.trim().to_str_lossy().into_owned(),
+            committer: committer.name.trim().to_str_lossy().into_owned(),
+            committer_email: committer.email.trim().to_str_lossy().into_owned(),
             summary: c.message().summary().to_str_lossy().into_owned(),
         },
         message,

@@ -261,3 +261,107 @@ fn inline_markers_added_by_a_change_are_reported_by_every_gate() {
     assert_eq!(run.code, 1);
     assert_eq!(field(&run.findings(), "path"), ["new.env"]);
 }
+
+/// Run the pre-push hook with git's stdin lines.
+fn pre_push(repo: &TestRepo, stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child = leakgate()
+        .args([
+            "hook", "run", "pre-push", "origin", "url", "--format", "json",
+        ])
+        .current_dir(repo.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Run::new(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_key_in_a_pushed_tag_message_is_blocked() {
+    let (repo, _remote) = with_origin();
+    repo.write("a.py", "x = 1\n").commit_all("initial");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let key = Gen::new(1603).huggingface();
+    repo.git(&["tag", "-a", "v1.0", "-m", &format!("release, token {key}")]);
+    let tag = repo.rev("v1.0");
+    let zero = "0".repeat(40);
+    // `git push --follow-tags` sends the tag as its own line.
+    let run = pre_push(
+        &repo,
+        &format!("refs/tags/v1.0 {tag} refs/tags/v1.0 {zero}\n"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run.findings();
+    assert_eq!(f[0]["source"], "tag-message", "{f:?}");
+    assert!(!run.stdout.contains(&key), "secret printed");
+    // The real push through the installed hook.
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    let out =
+        crate::support::git_with_hooks(&repo, &["push", "-q", "--follow-tags", "origin", "main"]);
+    assert!(!out.status.success(), "the tag went through");
+}
+
+#[test]
+fn keys_in_branch_names_and_author_names_are_found_in_ci_ranges() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x = 1\n").commit_all("initial");
+    let base = repo.rev("HEAD");
+    let mut g = Gen::new(1604);
+    let (in_name, in_author) = (g.huggingface(), g.huggingface());
+    let branch = format!("fix-{in_name}");
+    repo.git(&["checkout", "-q", "-b", &branch]);
+    repo.write("b.py", "y = 2\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&[
+        "-c",
+        &format!("user.name=deploy {in_author}"),
+        "commit",
+        "-q",
+        "-m",
+        "tweak",
+    ]);
+    let head = repo.rev("HEAD");
+    let events = TestRepo::plain();
+    let env = github(
+        "push",
+        serde_json::json!({"before": base, "after": head, "ref": format!("refs/heads/{branch}")}),
+        &events,
+    );
+    let run = ci(&repo, &["--format", "json"], &refs(&env));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run.findings();
+    let mut sources = field(&f, "source");
+    sources.sort();
+    assert_eq!(sources, ["commit-header", "ref-name"], "{f:?}");
+    for secret in [&in_name, &in_author] {
+        assert!(
+            !run.stdout.contains(secret.as_str()),
+            "secret printed: {}",
+            run.stdout
+        );
+    }
+    // The full-history audit reads names and identities too, and redacts them everywhere.
+    let run = repo.leakgate(&["history", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut sources = field(&run.findings(), "source");
+    sources.sort();
+    assert_eq!(sources, ["commit-header", "ref-name"]);
+    for secret in [&in_name, &in_author] {
+        assert!(
+            !run.stdout.contains(secret.as_str()),
+            "secret printed: {}",
+            run.stdout
+        );
+    }
+}
