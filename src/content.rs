@@ -15,6 +15,14 @@ pub struct Target<'a> {
     pub opts: &'a FindingOptions,
 }
 
+impl Target<'_> {
+    /// A `classify` that keeps every match with the target's exposure.
+    pub fn keep_all(&self) -> impl FnMut(&[u8], &Match) -> Option<Exposure> + use<> {
+        let exposure = self.exposure;
+        move |_, _| Some(exposure)
+    }
+}
+
 /// What scanning one piece of content gave.
 #[derive(Debug, Default)]
 pub struct Scanned {
@@ -24,13 +32,14 @@ pub struct Scanned {
     pub bytes: u64,
 }
 
-/// Scan a stream whose first bytes are already in `head`.
+/// Scan a stream whose first bytes are already in `head`. `classify` decides, for each match
+/// (given its window), whether it is reported and with which exposure (`None`: dropped).
 pub fn scan_stream(
     scanner: &mut Scanner<'_>,
     head: &mut Vec<u8>,
     rest: &mut (impl Read + ?Sized),
     target: &Target<'_>,
-    mut keep: impl FnMut(&[u8], &Match) -> bool,
+    mut classify: impl FnMut(&[u8], &Match) -> Option<Exposure>,
 ) -> std::io::Result<Scanned> {
     let mut sink = FindingSink::new(
         scanner.rules(),
@@ -39,9 +48,9 @@ pub fn scan_stream(
         target.exposure,
         target.opts,
     );
-    let bytes = scanner.scan_reader(rest, head, |w, base, settled, mut m| {
-        m.retain(|m| keep(w, m));
-        sink.window(w, base, settled, &m);
+    let bytes = scanner.scan_reader(rest, head, |w, base, settled, m| {
+        let kept = m.iter().filter_map(|m| classify(w, m).map(|e| (m, e)));
+        sink.window_as(w, base, settled, kept);
     })?;
     let (findings, not_listed) = sink.finish();
     Ok(Scanned {
@@ -51,12 +60,12 @@ pub fn scan_stream(
     })
 }
 
-/// Scan bytes in memory.
+/// Scan bytes in memory (see [`scan_stream`] for `classify`).
 pub fn scan_bytes(
     scanner: &mut Scanner<'_>,
     data: &[u8],
     target: &Target<'_>,
-    mut keep: impl FnMut(&[u8], &Match) -> bool,
+    mut classify: impl FnMut(&[u8], &Match) -> Option<Exposure>,
 ) -> Scanned {
     let mut sink = FindingSink::new(
         scanner.rules(),
@@ -65,9 +74,9 @@ pub fn scan_bytes(
         target.exposure,
         target.opts,
     );
-    scanner.scan_windows(data, |w, base, settled, mut m| {
-        m.retain(|m| keep(w, m));
-        sink.window(w, base, settled, &m);
+    scanner.scan_windows(data, |w, base, settled, m| {
+        let kept = m.iter().filter_map(|m| classify(w, m).map(|e| (m, e)));
+        sink.window_as(w, base, settled, kept);
     });
     let (findings, not_listed) = sink.finish();
     Scanned {
@@ -85,15 +94,15 @@ pub fn scan_blob(
     head: &mut Vec<u8>,
     probe: usize,
     target: &Target<'_>,
-    keep: impl FnMut(&[u8], &Match) -> bool,
+    classify: impl FnMut(&[u8], &Match) -> Option<Exposure>,
 ) -> std::io::Result<Option<Scanned>> {
     if blob.probe(head, probe)? {
         return Ok(None);
     }
     match blob {
-        Blob::Whole(data) => Ok(Some(scan_bytes(scanner, &data, target, keep))),
+        Blob::Whole(data) => Ok(Some(scan_bytes(scanner, &data, target, classify))),
         Blob::Stream { mut reader, .. } => {
-            scan_stream(scanner, head, &mut reader, target, keep).map(Some)
+            scan_stream(scanner, head, &mut reader, target, classify).map(Some)
         }
     }
 }

@@ -19,6 +19,9 @@ pub enum Exposure {
     File,
     Reachable,
     Unreachable,
+    /// Gates: a secret the branch had removed, brought back (a merge that takes the other side's
+    /// older version of a file): entering the branch again.
+    Reintroduced,
 }
 
 impl Exposure {
@@ -32,6 +35,7 @@ impl Exposure {
             Exposure::File => "file",
             Exposure::Reachable => "reachable",
             Exposure::Unreachable => "unreachable",
+            Exposure::Reintroduced => "reintroduced",
         }
     }
 
@@ -48,6 +52,9 @@ impl Exposure {
             Exposure::File => "not inside a git repository",
             Exposure::Reachable => "in history reachable from a ref",
             Exposure::Unreachable => "in an unreachable object",
+            Exposure::Reintroduced => {
+                "reintroduced: the branch had removed it, and this brings it back (a merge taking an older version)"
+            }
         }
     }
 }
@@ -364,7 +371,19 @@ impl<'a> FindingSink<'a> {
     /// One window: content from absolute offset `base`, the matches it owns (offsets within the
     /// window), and `settled`: the window offset before which no later match will start.
     pub fn window(&mut self, window: &[u8], base: u64, settled: usize, matches: &[Match]) {
-        for m in matches {
+        let exposure = self.exposure;
+        self.window_as(window, base, settled, matches.iter().map(|m| (m, exposure)));
+    }
+
+    /// [`Self::window`] with an exposure per match (a gate that tells reintroduced lines apart).
+    pub fn window_as<'m>(
+        &mut self,
+        window: &[u8],
+        base: u64,
+        settled: usize,
+        matches: impl Iterator<Item = (&'m Match, Exposure)>,
+    ) {
+        for (m, exposure) in matches {
             let rule: &Rule = self.rules.rule(m.rule);
             let raw = m.secret(window);
             let confidence = crate::engine::confidence(self.rules, m, raw);
@@ -396,7 +415,7 @@ impl<'a> FindingSink<'a> {
                     redact(&raw)
                 },
                 fingerprint: fingerprint(&rule.id, &raw, opts.fingerprint_key.as_deref()),
-                exposure: self.exposure,
+                exposure,
                 source: self.source,
                 encoding: m.decoded.as_ref().map(|(_, e)| (*e).to_string()),
                 commit: None,

@@ -181,7 +181,7 @@ fn scan_bytes(
         exposure: Exposure::Reachable,
         opts,
     };
-    let scanned = content::scan_bytes(scanner, data, &target, |_, _| true);
+    let scanned = content::scan_bytes(scanner, data, &target, target.keep_all());
     note_not_listed(c, id, scanned.not_listed);
     scanned.findings
 }
@@ -254,7 +254,14 @@ fn scan_blob_by_id(
         exposure: Exposure::Reachable,
         opts: &opts.finding,
     };
-    match content::scan_blob(scanner, data, head, BINARY_PROBE, &target, |_, _| true) {
+    match content::scan_blob(
+        scanner,
+        data,
+        head,
+        BINARY_PROBE,
+        &target,
+        target.keep_all(),
+    ) {
         Ok(Some(scanned)) => {
             note_not_listed(c, &id, scanned.not_listed);
             if !scanned.findings.is_empty() {
@@ -786,9 +793,20 @@ struct Location {
     first_commit: Option<ObjectId>,
     blob: Option<ObjectId>,
     reachable: bool,
+    /// A merge brought it back after the first parent's line removed it.
+    reintroduced: bool,
 }
 
 impl Locations {
+    /// A secret a merge brings back (see [`reverted_by_merge`]): reported as reintroduced.
+    fn add_reintroduced(&mut self, hit: &Finding, path: BString, commit: ObjectId, blob: ObjectId) {
+        self.add(hit, path.clone(), Some(commit), Some(blob), true);
+        let key = (hit.rule_id.clone(), hit.raw_secret.clone(), path);
+        if let Some(&i) = self.index.get(&key) {
+            self.list[i].reintroduced = true;
+        }
+    }
+
     fn add(
         &mut self,
         hit: &Finding,
@@ -808,6 +826,7 @@ impl Locations {
                     first_commit: commit,
                     blob,
                     reachable,
+                    reintroduced: false,
                 });
             }
         }
@@ -823,7 +842,9 @@ impl Locations {
             .map(|l| {
                 let mut f = l.hit;
                 f.path = l.path.to_str_lossy().into_owned();
-                f.exposure = if l.reachable {
+                f.exposure = if l.reintroduced {
+                    Exposure::Reintroduced
+                } else if l.reachable {
                     Exposure::Reachable
                 } else {
                     Exposure::Unreachable
@@ -1004,6 +1025,9 @@ fn scan_range(
         .filter(|id| sel.selected.contains(id))
         .collect();
     let mut introduced: Vec<(ObjectId, Vec<(BString, ObjectId)>)> = Vec::new();
+    // Merges that undo their first parent's change to a file: (merge, path, blob, first
+    // parent's blob).
+    let mut reverted: Vec<(ObjectId, BString, ObjectId, Option<ObjectId>)> = Vec::new();
     let mut unique_blobs: Vec<ObjectId> = Vec::new();
     let mut seen = IdSet::default();
     for id in &order {
@@ -1015,7 +1039,16 @@ fn scan_range(
             .collect();
         let mut list = Vec::new();
         differ.introduced(c.tree, &parent_trees, &mut list);
-        for (_, b) in &list {
+        if c.parents.len() > 1 {
+            for (path, blob, first) in reverted_by_merge(repo, &mut differ, &graph, c) {
+                reverted.push((*id, path, blob, first));
+            }
+        }
+        for b in list
+            .iter()
+            .map(|(_, b)| b)
+            .chain(reverted.iter().map(|r| &r.2))
+        {
             if seen.insert(*b) {
                 unique_blobs.push(*b);
             }
@@ -1060,6 +1093,22 @@ fn scan_range(
             locs.add(hit, BString::default(), Some(id), None, reachable);
         }
     }
+    for (id, path, blob, first) in reverted {
+        let first = first.and_then(|f| match blob::open(repo, f) {
+            Ok(blob::Blob::Whole(data)) => Some(data),
+            _ => None,
+        });
+        for hit in c.blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]) {
+            // Still in the first parent's version: nothing comes back.
+            if first
+                .as_deref()
+                .is_some_and(|d| memchr::memmem::find(d, &hit.raw_secret).is_some())
+            {
+                continue;
+            }
+            locs.add_reintroduced(hit, path.clone(), id, blob);
+        }
+    }
     out.findings = locs.into_findings(&attribution, &head_secrets);
     out.findings
         .extend(pushed.into_findings(&graph, &attribution, &head_secrets));
@@ -1070,6 +1119,54 @@ fn scan_range(
     out.too_large = std::mem::take(&mut c.too_large);
     out.not_listed = std::mem::take(&mut c.not_listed);
     Ok(out)
+}
+
+/// The files merge commit `commit` takes from a merged parent that had left them as the merge
+/// base had them, where the first parent had changed them: the merge undoes the first parent's
+/// change, and can bring back a secret the first parent removed. Returns (path, blob, the first
+/// parent's blob at that path).
+fn reverted_by_merge(
+    repo: &gix::Repository,
+    differ: &mut TreeLocator<'_>,
+    graph: &Graph,
+    commit: &CommitMeta,
+) -> Vec<(BString, ObjectId, Option<ObjectId>)> {
+    let Some((&first, others)) = commit.parents.split_first() else {
+        return Vec::new();
+    };
+    let Some(first_tree) = graph.commits.get(&first).map(|c| c.tree) else {
+        return Vec::new();
+    };
+    let blob_at = |tree: ObjectId, path: &BString| -> Option<ObjectId> {
+        let tree = repo.find_tree(tree).ok()?;
+        let entry = tree
+            .lookup_entry_by_path(gix::path::from_bstr(path.as_bstr()).ok()?.as_ref())
+            .ok()??;
+        entry.mode().is_blob().then(|| entry.object_id())
+    };
+    let mut changed = Vec::new();
+    differ.introduced(commit.tree, &[first_tree], &mut changed);
+    let mut out = Vec::new();
+    for &other in others {
+        let Some(other_tree) = graph.commits.get(&other).map(|c| c.tree) else {
+            continue;
+        };
+        let Some(base_tree) = repo
+            .merge_base(first, other)
+            .ok()
+            .flatten()
+            .and_then(|b| repo.find_commit(b.detach()).ok())
+            .and_then(|c| c.tree_id().ok().map(|t| t.detach()))
+        else {
+            continue;
+        };
+        for (path, blob) in &changed {
+            if blob_at(other_tree, path) == Some(*blob) && blob_at(base_tree, path) == Some(*blob) {
+                out.push((path.clone(), *blob, blob_at(first_tree, path)));
+            }
+        }
+    }
+    out
 }
 
 /// What a push carries besides commits: the annotated tags it names (`git push --follow-tags`)

@@ -206,8 +206,13 @@ pub(super) fn collect(
                 exposure: Exposure::File,
                 opts: fopts,
             };
-            let scanned =
-                content::scan_stream(&mut scanner, file.head, file.rest, &target, |_, _| true)?;
+            let scanned = content::scan_stream(
+                &mut scanner,
+                file.head,
+                file.rest,
+                &target,
+                target.keep_all(),
+            )?;
             if scanned.not_listed > 0 {
                 lock(not_listed).push(NotListed {
                     path: path.clone(),

@@ -8,6 +8,7 @@ use crate::content::{self, Target};
 use crate::engine::{Match, Scanner};
 use crate::finding::{self, Exposure, Finding, SourceKind};
 use crate::report::{NotListed, Report, Skipped, Summary};
+use crate::source::staged::LineKind;
 use crate::source::worktree::{BINARY_PROBE, FileError};
 use crate::source::{blob, git, staged};
 use anyhow::{Result, anyhow};
@@ -136,14 +137,18 @@ fn scan_file(
             return Ok(());
         }
     };
-    let base = staged::base_lines(repo, &file.base_ids);
+    let base = staged::base_lines(repo, file);
     let target = Target {
         path: &file.path,
         source: SourceKind::File,
         exposure: Exposure::Staged,
         opts: &out.finding,
     };
-    let keep = |w: &[u8], m: &Match| !base.contains(line_at(w, m.start));
+    let keep = |w: &[u8], m: &Match| match base.classify(line_at(w, m.start)) {
+        LineKind::Old => None,
+        LineKind::New => Some(Exposure::Staged),
+        LineKind::Reintroduced => Some(Exposure::Reintroduced),
+    };
     let scanned = match content::scan_blob(scanner, blob, head, BINARY_PROBE, &target, keep) {
         Ok(Some(s)) => s,
         Ok(None) => {

@@ -21,8 +21,29 @@ use std::path::{Path, PathBuf};
 pub struct StagedFile {
     pub path: String,
     pub id: ObjectId,
-    /// The versions this one is compared with (see [`base_lines`]).
+    /// The versions this one is compared with (see [`base_lines`]): HEAD's, and for a new path
+    /// the rename sources.
     pub base_ids: Vec<ObjectId>,
+    /// During a merge: the merged branch's version and the merge base's, if the path has them.
+    pub merge: Option<MergeVersions>,
+}
+
+/// The versions of a path a merge brings together, besides HEAD's.
+#[derive(Debug, Clone, Copy)]
+pub struct MergeVersions {
+    pub theirs: Option<ObjectId>,
+    pub base: Option<ObjectId>,
+}
+
+/// What a staged line is, compared with the versions it is merged from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// HEAD has it, or the merged branch added it: nothing new enters the branch.
+    Old,
+    /// Added by this commit.
+    New,
+    /// The merge base had it and HEAD removed it: the commit brings it back.
+    Reintroduced,
 }
 
 /// Most distinct lines remembered from the versions a staged file is compared with. Past it
@@ -30,10 +51,14 @@ pub struct StagedFile {
 /// added: a false alarm at worst, never a miss.
 pub const MAX_BASE_LINES: usize = 4 << 20;
 
-/// The lines of the versions a staged file is compared with, as 64-bit hashes (a finding on a
-/// line found here is not new). Lines compare without their `\n` or `\r\n`.
+/// The lines of the versions a staged file is compared with, as 64-bit hashes. Lines compare
+/// without their `\n` or `\r\n`.
 #[derive(Debug, Default)]
-pub struct BaseLines(HashSet<u64>);
+pub struct BaseLines {
+    ours: HashSet<u64>,
+    theirs: HashSet<u64>,
+    merge_base: HashSet<u64>,
+}
 
 impl BaseLines {
     fn hash(line: &[u8]) -> u64 {
@@ -41,16 +66,28 @@ impl BaseLines {
         BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(line)
     }
 
-    pub fn contains(&self, line: &[u8]) -> bool {
-        !self.0.is_empty() && self.0.contains(&Self::hash(line))
+    /// A line HEAD has, or one the merged branch added, is old; one the merge base had and HEAD
+    /// removed is reintroduced; anything else is new.
+    pub fn classify(&self, line: &[u8]) -> LineKind {
+        let h = Self::hash(line);
+        if self.ours.contains(&h) || (self.theirs.contains(&h) && !self.merge_base.contains(&h)) {
+            LineKind::Old
+        } else if self.merge_base.contains(&h) {
+            LineKind::Reintroduced
+        } else {
+            LineKind::New
+        }
     }
 }
 
-/// Read the lines of the base versions `ids` (streamed, whatever their size). A version that
-/// cannot be read contributes no lines: its lines then count as added.
-pub fn base_lines(repo: &gix::Repository, ids: &[ObjectId]) -> BaseLines {
-    let mut set = HashSet::new();
-    for &id in ids {
+/// Hash the lines of the versions `ids` (streamed, whatever their size) into `set`. A version
+/// that cannot be read contributes no lines: its lines then count as added.
+fn hash_lines(
+    repo: &gix::Repository,
+    ids: impl IntoIterator<Item = ObjectId>,
+    set: &mut HashSet<u64>,
+) {
+    for id in ids {
         let Ok(blob) = crate::source::blob::open(repo, id) else {
             continue;
         };
@@ -60,7 +97,17 @@ pub fn base_lines(repo: &gix::Repository, ids: &[ObjectId]) -> BaseLines {
             }
         });
     }
-    BaseLines(set)
+}
+
+/// The lines a staged file is compared with.
+pub fn base_lines(repo: &gix::Repository, file: &StagedFile) -> BaseLines {
+    let mut lines = BaseLines::default();
+    hash_lines(repo, file.base_ids.iter().copied(), &mut lines.ours);
+    if let Some(m) = file.merge {
+        hash_lines(repo, m.theirs, &mut lines.theirs);
+        hash_lines(repo, m.base, &mut lines.merge_base);
+    }
+    lines
 }
 
 /// The staged changes of a repository.
@@ -196,17 +243,28 @@ impl<'r> Trees<'r> {
     }
 }
 
-/// The tree of the merge head during a merge (`MERGE_HEAD`).
-fn merge_head_tree(repo: &gix::Repository) -> Option<ObjectId> {
-    std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD"))
+/// During a merge (`MERGE_HEAD`): the merged commit's tree and the merge base's tree (the merge
+/// base of HEAD and the merged commit), when there is one.
+fn merge_trees(
+    repo: &gix::Repository,
+    head: Option<ObjectId>,
+) -> Option<(ObjectId, Option<ObjectId>)> {
+    let theirs = std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD"))
         .ok()
         .and_then(|t| {
             t.lines()
                 .next()
                 .and_then(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
-        })
-        .and_then(|id| repo.find_commit(id).ok())
-        .and_then(|c| c.tree_id().ok().map(|t| t.detach()))
+        })?;
+    let tree_of = |id: ObjectId| {
+        repo.find_commit(id)
+            .ok()
+            .and_then(|c| c.tree_id().ok().map(|t| t.detach()))
+    };
+    let base = head
+        .and_then(|h| repo.merge_base(h, theirs).ok().flatten())
+        .and_then(|b| tree_of(b.detach()));
+    Some((tree_of(theirs)?, base))
 }
 
 /// Stage-0 index entries that differ from HEAD (path, staged id, HEAD's id), skipping the
@@ -268,15 +326,16 @@ pub fn read(repo: &gix::Repository) -> Result<Staged, GitError> {
     } else {
         gix::index::File::from_state(gix::index::State::new(repo.object_hash()), path.clone())
     };
-    let head_tree = crate::source::git::head_commit(repo)?.map(|(_, tree)| tree);
-    let merge_head = merge_head_tree(repo);
+    let head_commit = crate::source::git::head_commit(repo)?;
+    let head_tree = head_commit.map(|(_, tree)| tree);
+    let merge = merge_trees(repo, head_commit.map(|(commit, _)| commit));
     let mut trees = Trees {
         repo,
         memo: HashMap::new(),
         buf: Vec::new(),
     };
     let mut clean = Vec::new();
-    if let (Some(cache), None) = (index.tree(), merge_head) {
+    if let (Some(cache), None) = (index.tree(), merge) {
         trees.clean_dirs(cache, head_tree, "", &mut clean);
     }
     let mut out = Staged {
@@ -293,13 +352,18 @@ pub fn read(repo: &gix::Repository) -> Result<Staged, GitError> {
     let mut rename_sources: Option<Vec<ObjectId>> = None;
     for (path, id, head) in changed {
         let mut base_ids: Vec<ObjectId> = head.into_iter().collect();
-        if let Some(m) = merge_head
-            && let Some((mid, _)) = trees.lookup(m, path.as_bytes())
+        let merge = merge.map(|(theirs, base)| MergeVersions {
+            theirs: trees.lookup(theirs, path.as_bytes()).map(|(id, _)| id),
+            base: base.and_then(|b| trees.lookup(b, path.as_bytes()).map(|(id, _)| id)),
+        });
+        // The merged branch's version of a file HEAD left as the merge base had it: an ordinary
+        // merge, nothing new. (Taking it where HEAD had changed the file may bring back what
+        // HEAD removed: that is scanned.)
+        if let Some(m) = merge
+            && m.theirs == Some(id)
+            && head == m.base
         {
-            if mid == id {
-                continue;
-            }
-            base_ids.push(mid);
+            continue;
         }
         if head.is_none()
             && let Some(h) = head_tree
@@ -317,7 +381,12 @@ pub fn read(repo: &gix::Repository) -> Result<Staged, GitError> {
             }
             base_ids.extend(sources.iter().copied());
         }
-        out.files.push(StagedFile { path, id, base_ids });
+        out.files.push(StagedFile {
+            path,
+            id,
+            base_ids,
+            merge,
+        });
     }
     Ok(out)
 }

@@ -365,3 +365,52 @@ fn keys_in_branch_names_and_author_names_are_found_in_ci_ranges() {
         );
     }
 }
+
+#[test]
+fn a_merge_that_brings_back_a_removed_secret_is_reintroduced_and_blocked() {
+    let (repo, _remote) = with_origin();
+    let key = Gen::new(1605).huggingface();
+    repo.write("config.py", format!("DEBUG = False\nTOKEN = \"{key}\"\n"))
+        .commit_all("config");
+    repo.git(&["push", "-q", "origin", "main"]);
+    // A branch from there, with work of its own.
+    repo.git(&["checkout", "-q", "-b", "old"]);
+    repo.write("notes.md", "notes\n").commit_all("notes");
+    // Main removes the key (and it had been pushed).
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(
+        "config.py",
+        "DEBUG = False\nTOKEN = os.environ[\"TOKEN\"]\n",
+    )
+    .commit_all("read the token from the environment");
+    let base = repo.rev("HEAD");
+    // Merging `old`, someone takes its version of config.py back.
+    repo.git(&["merge", "-q", "--no-commit", "--no-ff", "old"]);
+    repo.git(&["checkout", "old", "--", "config.py"]);
+    let run = repo.leakgate(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run.findings();
+    assert_eq!(field(&f, "path"), ["config.py"]);
+    assert_eq!(f[0]["exposure"], "reintroduced");
+    // Committed anyway: the CI range and pre-push see the merge bring it back.
+    repo.git(&["commit", "-q", "--no-verify", "-m", "merge old"]);
+    let head = repo.rev("HEAD");
+    let run = ci(
+        &repo,
+        &["--base", &base, "--head", &head, "--format", "json"],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run.findings();
+    assert_eq!(field(&f, "path"), ["config.py"]);
+    assert_eq!(f[0]["exposure"], "reintroduced");
+    let run = pre_push(
+        &repo,
+        &format!("refs/heads/main {head} refs/heads/main {base}\n"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // An ordinary merge of the same branch (its own work only) passes.
+    repo.git(&["reset", "-q", "--hard", &base]);
+    repo.git(&["merge", "-q", "--no-commit", "--no-ff", "old"]);
+    assert_eq!(repo.leakgate(&["staged"]).code, 0);
+}
