@@ -50,6 +50,9 @@ impl Risk {
 pub struct FirstExposure {
     pub commit: String,
     pub date: String,
+    /// Seconds since the epoch, for comparisons.
+    #[serde(skip)]
+    pub time: i64,
     pub author: String,
     pub path: String,
 }
@@ -172,11 +175,12 @@ pub fn merge(
                 s.ever_committed = true;
                 s.in_head |= c.in_head;
                 s.pushed |= c.pushed;
-                let earlier = s.first_exposure.as_ref().is_none_or(|fe| c.date < fe.date);
+                let earlier = s.first_exposure.as_ref().is_none_or(|fe| c.time < fe.time);
                 if earlier {
                     s.first_exposure = Some(FirstExposure {
                         commit: c.id.clone(),
                         date: c.date.clone(),
+                        time: c.time,
                         author: c.author.clone(),
                         path: f.path.clone(),
                     });
@@ -252,8 +256,8 @@ pub fn merge(
             .then(
                 a.first_exposure
                     .as_ref()
-                    .map(|f| f.date.clone())
-                    .cmp(&b.first_exposure.as_ref().map(|f| f.date.clone())),
+                    .map(|f| f.time)
+                    .cmp(&b.first_exposure.as_ref().map(|f| f.time)),
             )
             .then(a.fingerprint.cmp(&b.fingerprint))
     });

@@ -79,7 +79,12 @@ pub struct CommitInfo {
     pub id: String,
     pub author: String,
     pub email: String,
+    /// RFC 3339, in the committer's own time zone.
     pub date: String,
+    /// The same instant as seconds since the epoch: what comparisons use (dates in different
+    /// time zones do not compare as text).
+    #[serde(skip)]
+    pub time: i64,
     pub summary: String,
     pub refs: Vec<String>,
     pub in_head: bool,

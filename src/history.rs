@@ -771,6 +771,7 @@ impl<'a> Attribution<'a> {
             author: c.author.clone(),
             email: c.email.clone(),
             date: graph::rfc3339(c.time, c.offset),
+            time: c.time,
             summary: self.summary(id),
             in_head: head_secrets.contains(&(hit.rule_id.clone(), hit.raw_secret.clone())),
             pushed,

@@ -202,3 +202,30 @@ fn audit_of_a_clean_repository_exits_zero() {
     assert!(run.stdout.contains("0 secrets"));
     assert!(!repo.join(".git/leakgate-replacements.txt").exists());
 }
+
+#[test]
+fn first_exposure_compares_instants_not_date_text() {
+    // The same key committed twice: first (in history) at 22:00 UTC on the 1st, then in another
+    // file by a commit dated 01:00 on the 2nd at +05:00, i.e. 20:00 UTC on the 1st: earlier.
+    let repo = TestRepo::new();
+    let key = Gen::new(1700).huggingface();
+    let commit = |path: &str, date: &str| {
+        repo.write(path, format!("T={key}\n"));
+        repo.git(&["add", "-A"]);
+        let out = std::process::Command::new("git")
+            .args(["commit", "-q", "-m", path])
+            .current_dir(repo.path())
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    };
+    commit("b.env", "2024-01-01T22:00:00+00:00");
+    commit("a.env", "2024-01-02T01:00:00+05:00");
+    let run = audit(&repo, "json");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let first = &run.json()["secrets"][0]["first_exposure"];
+    assert_eq!(first["path"], "a.env", "{first}");
+    assert_eq!(first["date"], "2024-01-02T01:00:00+05:00");
+}
