@@ -4,6 +4,7 @@
 mod accuracy;
 mod audit;
 mod ci;
+mod gates_hooks;
 mod history;
 mod hooks;
 mod hostile;

@@ -1,0 +1,174 @@
+//! `leakgate hook install|uninstall|run`: git hooks installed into the hooks directory git
+//! actually uses (`core.hooksPath`, linked worktrees, `.git` files), chaining a hook that was
+//! already there. The pre-push check is in `push`.
+
+mod push;
+
+use super::Outcome;
+use crate::cli::{HookCommand, HookInstallArgs};
+use crate::source::git;
+use anyhow::{Context, Result, anyhow, bail};
+use std::path::{Path, PathBuf};
+
+const PRE_COMMIT: &str = include_str!("../../../hooks/pre-commit");
+const PRE_PUSH: &str = include_str!("../../../hooks/pre-push");
+/// Marker line identifying scripts leakgate installed.
+const MARKER: &str = "# leakgate-hook:";
+/// Suffix of a pre-existing hook that leakgate's script runs first.
+const CHAINED: &str = "leakgate-orig";
+
+pub(super) fn run(cmd: HookCommand) -> Result<Outcome> {
+    match cmd {
+        HookCommand::Install(a) => install(&a),
+        HookCommand::Uninstall(a) => uninstall(&a),
+        HookCommand::Run(a) => match a.hook.as_str() {
+            "pre-push" => push::run(a),
+            "pre-commit" => bail!("run `leakgate staged` for the pre-commit check"),
+            other => bail!("unknown hook '{other}' (supported: pre-push)"),
+        },
+    }
+}
+
+fn open(repo: Option<&Path>) -> Result<gix::Repository> {
+    let start = repo.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    git::discover(&start)?
+        .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))
+}
+
+/// The hooks directory git uses: `core.hooksPath` (relative to the working tree), else the
+/// common git directory's `hooks`.
+pub fn hooks_dir(repo: &gix::Repository) -> PathBuf {
+    let snapshot = repo.config_snapshot();
+    if let Some(p) = snapshot.string("core.hooksPath") {
+        let p = p.to_string();
+        let p = match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+            _ => PathBuf::from(p),
+        };
+        if p.is_absolute() {
+            return p;
+        }
+        let base = repo.workdir().unwrap_or_else(|| repo.git_dir());
+        return base.join(p);
+    }
+    repo.common_dir().join("hooks")
+}
+
+fn script(name: &str) -> &'static str {
+    match name {
+        "pre-commit" => PRE_COMMIT,
+        _ => PRE_PUSH,
+    }
+}
+
+fn hooks_for(a: &HookInstallArgs) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if !a.pre_push_only {
+        v.push("pre-commit");
+    }
+    if a.pre_push || a.pre_push_only {
+        v.push("pre-push");
+    }
+    v
+}
+
+fn is_ours(path: &Path) -> bool {
+    crate::safe_fs::read_small(path, 4096).is_ok_and(|t| {
+        String::from_utf8_lossy(&t)
+            .lines()
+            .take(3)
+            .any(|l| l.starts_with(MARKER))
+    })
+}
+
+fn write_script(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut f = crate::safe_fs::create(path, crate::safe_fs::Mode::Executable)?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+fn install(a: &HookInstallArgs) -> Result<Outcome> {
+    let repo = open(a.repo.as_deref())?;
+    install_into(&repo, a)
+}
+
+fn install_into(repo: &gix::Repository, a: &HookInstallArgs) -> Result<Outcome> {
+    let hooks = hooks_for(a);
+    let dir = hooks_dir(repo);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for name in hooks {
+        install_one(&dir, name, a.force)?;
+    }
+    Ok(Outcome::Clean)
+}
+
+fn install_one(dir: &Path, name: &str, force: bool) -> Result<()> {
+    let path = dir.join(name);
+    let chained = dir.join(format!("{name}.{CHAINED}"));
+    let exists = path.symlink_metadata().is_ok();
+    if exists && !is_ours(&path) {
+        if chained.symlink_metadata().is_ok() {
+            if !force {
+                bail!(
+                    "{} exists and is not leakgate's, and {} is already taken; move one of them or use --force (the current hook is then saved as {name}.leakgate-backup and not run)",
+                    path.display(),
+                    chained.display()
+                );
+            }
+            let backup = dir.join(format!("{name}.leakgate-backup"));
+            std::fs::rename(&path, &backup)?;
+            println!(
+                "saved the existing {name} hook as {} (not chained)",
+                backup.display()
+            );
+        } else {
+            std::fs::rename(&path, &chained)?;
+            println!(
+                "kept the existing {name} hook: it now runs first, from {}",
+                chained.display()
+            );
+        }
+    }
+    write_script(&path, script(name))?;
+    println!("installed {name} hook: {}", path.display());
+    Ok(())
+}
+
+fn uninstall(a: &HookInstallArgs) -> Result<Outcome> {
+    let repo = open(a.repo.as_deref())?;
+    uninstall_from(&repo, a)
+}
+
+/// Remove leakgate's hooks from where git looks, restoring the hooks they chained.
+fn uninstall_from(repo: &gix::Repository, a: &HookInstallArgs) -> Result<Outcome> {
+    let dir = hooks_dir(repo);
+    for name in hooks_for(a) {
+        uninstall_one(&dir, name)?;
+    }
+    Ok(Outcome::Clean)
+}
+
+fn uninstall_one(dir: &Path, name: &str) -> Result<()> {
+    let path = dir.join(name);
+    let chained = dir.join(format!("{name}.{CHAINED}"));
+    if path.symlink_metadata().is_ok() && !is_ours(&path) {
+        println!("{} is not leakgate's hook; left alone", path.display());
+        return Ok(());
+    }
+    if path.exists() {
+        std::fs::remove_file(&path)?;
+        println!("removed {name} hook: {}", path.display());
+    }
+    if chained.symlink_metadata().is_ok() {
+        std::fs::rename(&chained, &path)?;
+        println!("restored the previous {name} hook");
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! The pre-push check (`leakgate hook run pre-push <remote> <url>`): scans the commits a push
+//! would publish, the ones the pushed tips reach and the destination does not have. What the
+//! destination has is what its own remote-tracking refs and the tips git reports for it reach
+//! (git's sample hook: `--not --remotes=<remote>`); another remote's refs do not count, and a
+//! push to a URL has no remote-tracking refs.
+
+use super::super::history::{Strictness, history_report};
+use super::super::{Completion, Outcome, complete};
+use super::open;
+use crate::cli::HookRunArgs;
+use crate::config::{self, OutputConfig};
+use crate::history::{self, HistoryOptions, HistoryScan, Scope};
+use anyhow::{Context, Result};
+use gix::bstr::{BStr, ByteSlice};
+use std::io::Read;
+
+const ZERO: &str = "0000000000000000000000000000000000000000";
+
+fn is_zero(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b == b'0')
+}
+
+/// `git push` feeds `<local ref> <local sha> <remote ref> <remote sha>` lines on stdin; the
+/// pre-commit framework sets PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF instead.
+fn push_updates(stdin: &str) -> Vec<(String, String)> {
+    let mut updates: Vec<(String, String)> = stdin
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 4).then(|| (f[1].to_string(), f[3].to_string()))
+        })
+        .collect();
+    if updates.is_empty()
+        && let (Ok(from), Ok(to)) = (
+            std::env::var("PRE_COMMIT_FROM_REF"),
+            std::env::var("PRE_COMMIT_TO_REF"),
+        )
+        && !to.is_empty()
+    {
+        let from = if from.is_empty() {
+            ZERO.to_string()
+        } else {
+            from
+        };
+        updates.push((to, from));
+    }
+    updates
+}
+
+/// Whether `name` is a remote configured in `repo` (git passes a URL as the first argument when
+/// the push names no remote).
+fn is_remote(repo: &gix::Repository, name: &str) -> bool {
+    let snapshot = repo.config_snapshot();
+    let sub: &BStr = name.as_bytes().as_bstr();
+    snapshot.plumbing().section("remote", Some(sub)).is_ok()
+}
+
+/// Whether `pattern` (a refspec side, with at most one `*`) matches the ref `name`.
+fn refspec_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((pre, post)) => {
+            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
+        }
+    }
+}
+
+/// The commits `remote`'s remote-tracking refs point to: `refs/remotes/<remote>/*` and whatever
+/// else its fetch refspecs write.
+fn tracking_tips(repo: &gix::Repository, remote: &str) -> Vec<String> {
+    let mut patterns = vec![format!("refs/remotes/{remote}/*")];
+    let snapshot = repo.config_snapshot();
+    let sub: &BStr = remote.as_bytes().as_bstr();
+    for spec in snapshot
+        .plumbing()
+        .strings_by("remote", Some(sub), "fetch")
+        .unwrap_or_default()
+    {
+        let spec = spec.to_str_lossy();
+        let spec = spec.trim().trim_start_matches('+');
+        if let Some((_, dst)) = spec.split_once(':')
+            && !spec.starts_with('^')
+            && !dst.is_empty()
+        {
+            patterns.push(dst.to_string());
+        }
+    }
+    let Ok(platform) = repo.references() else {
+        return Vec::new();
+    };
+    let Ok(all) = platform.all() else {
+        return Vec::new();
+    };
+    let mut tips: Vec<String> = all
+        .filter_map(Result::ok)
+        .filter(|r| {
+            let name = r.name().as_bstr().to_str_lossy();
+            patterns.iter().any(|p| refspec_matches(p, &name))
+        })
+        .filter_map(|mut r| r.peel_to_commit().ok().map(|c| c.id.to_string()))
+        .collect();
+    tips.sort();
+    tips.dedup();
+    tips
+}
+
+/// A commit id that exists here, or `None`.
+fn local_commit(repo: &gix::Repository, hex: &str) -> Option<gix::ObjectId> {
+    if is_zero(hex) {
+        return None;
+    }
+    let id = gix::ObjectId::from_hex(hex.as_bytes()).ok()?;
+    repo.find_object(id)
+        .ok()?
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id)
+}
+
+pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
+    let out = OutputConfig::from_args(&a.output);
+    let repo = open(None)?;
+    let rules = config::load_rules(&a.config, repo.workdir())?;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the pushed refs from stdin")?;
+    let updates = push_updates(&input);
+    // The destination: a configured remote's name, or a URL (no remote-tracking refs).
+    let remote = a
+        .args
+        .first()
+        .cloned()
+        .or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok())
+        .filter(|r| is_remote(&repo, r));
+    // What the destination has: its remote-tracking refs and the tips git says it has.
+    let mut known = remote
+        .as_deref()
+        .map(|r| tracking_tips(&repo, r))
+        .unwrap_or_default();
+    for (_, theirs) in &updates {
+        if let Some(id) = local_commit(&repo, theirs) {
+            known.push(id.to_string());
+        }
+    }
+    let mut scan = HistoryScan::default();
+    let mut pushed: Vec<String> = Vec::new();
+    for (local, _) in &updates {
+        if is_zero(local) || pushed.contains(local) {
+            continue; // a deletion publishes nothing; a tip pushed twice is scanned once
+        }
+        // Commits an earlier ref of this push reaches were scanned with it.
+        let mut exclude = known.clone();
+        exclude.extend(pushed.iter().cloned());
+        let opts = HistoryOptions {
+            scope: Scope {
+                include: vec![local.clone()],
+                exclude,
+                reachable_only: false,
+            },
+            threads: out.threads,
+            max_blob_size: None,
+            finding: out.finding.clone(),
+        };
+        scan.absorb(history::scan(
+            &repo,
+            &rules,
+            &opts,
+            &history::Progress::default(),
+        )?);
+        pushed.push(local.clone());
+    }
+    report(&repo, scan, &rules, &a, &out)
+}
+
+fn report(
+    repo: &gix::Repository,
+    mut scan: HistoryScan,
+    rules: &crate::rules::RuleSet,
+    a: &HookRunArgs,
+    out: &OutputConfig,
+) -> Result<Outcome> {
+    scan.findings
+        .sort_by(|x, y| x.fingerprint.cmp(&y.fingerprint).then(x.path.cmp(&y.path)));
+    scan.findings.dedup_by(|x, y| {
+        x.fingerprint == y.fingerprint && x.path == y.path && x.source == y.source
+    });
+    let report = history_report(
+        scan,
+        rules,
+        Strictness {
+            allow_missing: false,
+            gate: true,
+        },
+        &out.finding,
+    );
+    let outcome = complete(
+        report,
+        Completion {
+            command: "pre-push",
+            rules,
+            config: &a.config,
+            root: repo.workdir(),
+            full_coverage: false,
+        },
+        out,
+    )?;
+    if outcome == Outcome::Findings {
+        eprintln!(
+            "leakgate: push blocked: the commits above add secrets. Remove them from those commits (git rebase -i, or git commit --amend for the last one), rotate any that left this machine, then push again. False positive? Add `leakgate:allow` on the line."
+        );
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,176 @@
+//! The gates hold (issue 16): pre-push excludes only what the destination has. Every test
+//! drives real `git push`.
+
+use crate::support::{Gen, Run, TestRepo, path_with_leakgate};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Run git in `dir` with leakgate on PATH (so installed hooks find it) and extra environment.
+fn git_hooked(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new("git");
+    c.args(args)
+        .current_dir(dir)
+        .env("PATH", path_with_leakgate())
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_EDITOR")
+        .env_remove("LEAKGATE_HOOK");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("git runs")
+}
+
+fn both(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A bare repository `name` inside `dir`.
+fn bare(dir: &TestRepo, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    dir.git(&["init", "-q", "--bare", "-b", "main", p.to_str().unwrap()]);
+    p
+}
+
+fn has_ref(bare: &Path, name: &str) -> bool {
+    Command::new("git")
+        .args([
+            "--git-dir",
+            bare.to_str().unwrap(),
+            "rev-parse",
+            "-q",
+            "--verify",
+        ])
+        .arg(name)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// `leakgate hook run pre-push origin url --format json` with `stdin`.
+fn run_pre_push(repo: &TestRepo, stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child = crate::support::leakgate()
+        .args([
+            "hook", "run", "pre-push", "origin", "url", "--format", "json",
+        ])
+        .current_dir(repo.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Run::new(child.wait_with_output().unwrap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 3: pre-push excludes what the destination remote has, not what any remote has.
+
+#[test]
+fn pre_push_scans_a_branch_fetched_from_another_remote() {
+    let repo = TestRepo::new();
+    let remotes = TestRepo::plain();
+    let origin = bare(&remotes, "origin.git");
+    let alice = bare(&remotes, "alice.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.git(&["remote", "add", "alice", alice.to_str().unwrap()]);
+    repo.write("a.py", "x\n").commit_all("initial");
+    repo.git(&["push", "-q", "origin", "main"]);
+    // Alice's fix carries a key; it reaches this clone through her remote, never through origin.
+    repo.git(&["checkout", "-q", "-b", "fix"]);
+    repo.write("k.env", format!("T={}\n", Gen::new(1600).huggingface()))
+        .commit_all("alice: fix");
+    repo.git(&["push", "-q", "alice", "fix"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["branch", "-q", "-D", "fix"]);
+    repo.git(&["fetch", "-q", "alice"]);
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    repo.git(&["checkout", "-q", "-b", "alice-fix", "alice/fix"]);
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "alice-fix"], &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "published unscanned: {all}");
+    assert!(
+        all.contains("k.env") && all.contains("push blocked"),
+        "{all}"
+    );
+    assert!(!has_ref(&origin, "refs/heads/alice-fix"));
+    // Pushed back to alice, which has those commits, it publishes nothing new.
+    let out = git_hooked(
+        repo.path(),
+        &["push", "-q", "alice", "alice-fix:refs/heads/fix-copy"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+}
+
+#[test]
+fn pre_push_to_a_url_scans_what_the_destination_does_not_have() {
+    let repo = TestRepo::new();
+    let remotes = TestRepo::plain();
+    let origin = bare(&remotes, "origin.git");
+    let mirror = bare(&remotes, "mirror.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.write("a.py", "x\n").commit_all("initial");
+    repo.write("k.env", format!("T={}\n", Gen::new(1601).huggingface()))
+        .commit_all("key (already on origin)");
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.write("b.py", "y\n").commit_all("more");
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    // Pushed to origin, only the new commit counts: the key is already there.
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "main"], &[]);
+    assert!(out.status.success(), "{}", both(&out));
+    // A push to a URL (no named remote) has no remote-tracking refs: origin's do not count.
+    let url = format!("file://{}", mirror.display());
+    let out = git_hooked(repo.path(), &["push", "-q", &url, "main"], &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "published unscanned: {all}");
+    assert!(all.contains("k.env"), "{all}");
+    assert!(!has_ref(&mirror, "refs/heads/main"));
+}
+
+#[test]
+fn pre_push_of_several_refs_keeps_every_notice() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x\n").commit_all("initial");
+    repo.git(&["checkout", "-q", "-b", "a"]);
+    repo.write("k.env", format!("T={}\n", Gen::new(1602).huggingface()))
+        .commit_all("key");
+    let a = repo.rev("HEAD");
+    repo.git(&["checkout", "-q", "-b", "b", "main"]);
+    repo.write("blob.bin", b"\x00\x01\x02binary\x00".as_slice());
+    // More findings in one file than are listed per source.
+    let mut g = Gen::new(1603);
+    let many: String = (0..10_001)
+        .map(|_| format!("T={}\n", g.huggingface()))
+        .collect();
+    repo.write("many.env", many)
+        .commit_all("binary and many keys");
+    let b = repo.rev("HEAD");
+    let zero = "0".repeat(40);
+    let run = run_pre_push(
+        &repo,
+        &format!("refs/heads/a {a} refs/heads/a {zero}\nrefs/heads/b {b} refs/heads/b {zero}\n"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let s = &run.json()["summary"];
+    assert_eq!(s["skipped_by_reason"]["binary"], 1, "{s}");
+    assert_eq!(s["not_listed"].as_array().map(Vec::len), Some(1), "{s}");
+    assert!(run.findings().iter().any(|f| f["path"] == "k.env"));
+}
