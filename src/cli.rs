@@ -203,11 +203,12 @@ pub struct StagedArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install the pre-commit hook (and with --pre-push the pre-push hook).
+    /// Install the pre-commit and commit-msg hooks (and with --pre-push the pre-push hook).
     Install(HookInstallArgs),
     /// Remove leakgate's hooks, restoring hooks they chained.
     Uninstall(HookInstallArgs),
-    /// Run a hook: `pre-push` reads git's `<local ref> <local sha> <remote ref> <remote sha>` lines.
+    /// Run a hook: `pre-push` reads git's `<local ref> <local sha> <remote ref> <remote sha>`
+    /// lines; `commit-msg FILE` checks the commit message git is about to record.
     Run(HookRunArgs),
 }
 
@@ -229,9 +230,10 @@ pub struct HookInstallArgs {
 
 #[derive(Debug, Args)]
 pub struct HookRunArgs {
-    /// Hook name: pre-push.
+    /// Hook name: pre-push or commit-msg.
     pub hook: String,
-    /// Arguments git passes to the hook (remote name and URL for pre-push).
+    /// Arguments git passes to the hook (remote name and URL for pre-push, the message file for
+    /// commit-msg).
     pub args: Vec<String>,
     #[command(flatten)]
     pub config: ConfigArgs,

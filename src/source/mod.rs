@@ -3,6 +3,7 @@
 //! ignored, committed) through gix.
 
 pub mod blob;
+pub mod commit_msg;
 pub mod git;
 pub mod graph;
 pub mod history;

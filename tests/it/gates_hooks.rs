@@ -1,5 +1,6 @@
-//! The gates hold (issue 16): pre-push excludes only what the destination has. Every test
-//! drives real `git push`.
+//! The gates hold (issue 16): pre-push excludes only what the destination has, and commit
+//! messages are checked before the commit exists. Every test drives real `git commit` /
+//! `git push`.
 
 use crate::support::{Gen, Run, TestRepo, path_with_leakgate};
 use std::path::{Path, PathBuf};
@@ -173,4 +174,107 @@ fn pre_push_of_several_refs_keeps_every_notice() {
     assert_eq!(s["skipped_by_reason"]["binary"], 1, "{s}");
     assert_eq!(s["not_listed"].as_array().map(Vec::len), Some(1), "{s}");
     assert!(run.findings().iter().any(|f| f["path"] == "k.env"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 6: commit messages are checked before the commit exists.
+
+/// GIT_EDITOR value that replaces the message with `text` (written to a file in `dir`).
+fn editor_writing(dir: &TestRepo, text: &str) -> String {
+    let p = dir.join("message.txt");
+    std::fs::write(&p, text).unwrap();
+    format!("cp '{}'", p.display())
+}
+
+#[test]
+fn commit_msg_hook_blocks_a_key_in_the_message() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x\n").commit_all("initial");
+    let run = repo.leakgate(&["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(repo.join(".git/hooks/commit-msg").exists());
+    let key = Gen::new(1610).huggingface();
+    let commit = |msg: &str, env: &[(&str, &str)]| {
+        repo.write("b.py", format!("y = {}\n", msg.len()));
+        repo.git(&["add", "b.py"]);
+        git_hooked(repo.path(), &["commit", "-q", "-m", msg], env)
+    };
+    assert!(commit("clean message", &[]).status.success());
+    let out = commit(&format!("deploy\n\nused token {key} for now"), &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("commit message"), "{all}");
+    assert!(!all.contains(&key), "redacted: {all}");
+    // `git commit -m` keeps lines starting with '#': they are checked too.
+    let out = commit(&format!("deploy\n\n# {key}"), &[]);
+    assert!(!out.status.success(), "{}", both(&out));
+    assert_eq!(
+        repo.git(&["log", "--format=%s", "-1"]).trim(),
+        "clean message"
+    );
+    // Edited in an editor, comment lines are stripped by git: not a finding.
+    let tmp = TestRepo::plain();
+    let editor = editor_writing(&tmp, &format!("subject\n\n# {key}\n"));
+    let out = git_hooked(
+        repo.path(),
+        &["commit", "-q", "--allow-empty"],
+        &[("GIT_EDITOR", &editor)],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(!repo.git(&["log", "-1", "--format=%B"]).contains(&key));
+    // With another comment character, '#' lines are message text.
+    repo.git(&["config", "core.commentChar", ";"]);
+    let editor = editor_writing(&tmp, &format!("subject\n\n# {key}\n"));
+    let out = git_hooked(
+        repo.path(),
+        &["commit", "-q", "--allow-empty"],
+        &[("GIT_EDITOR", &editor)],
+    );
+    assert!(!out.status.success(), "{}", both(&out));
+    let editor = editor_writing(&tmp, &format!("subject\n\n; {key}\n"));
+    let out = git_hooked(
+        repo.path(),
+        &["commit", "-q", "--allow-empty"],
+        &[("GIT_EDITOR", &editor)],
+    );
+    assert!(out.status.success(), "{}", both(&out));
+}
+
+#[test]
+fn commit_msg_check_reports_the_line_within_the_message() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x\n").commit_all("initial");
+    let mut g = Gen::new(1611);
+    let (key, comment, below) = (g.huggingface(), g.huggingface(), g.huggingface());
+    repo.write(
+        "MSG",
+        format!(
+            "subject\n\nbody {key}\n# {comment}\n# ------------------------ >8 ------------------------\n+T={below}\n"
+        ),
+    );
+    let run = repo.leakgate(&["hook", "run", "commit-msg", "MSG", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let f = run.findings();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["source"], "commit-message");
+    assert_eq!(f[0]["path"], "");
+    assert_eq!(f[0]["line"], 3);
+    repo.write("MSG", "subject\n\nnothing secret\n");
+    assert_eq!(repo.leakgate(&["hook", "run", "commit-msg", "MSG"]).code, 0);
+}
+
+#[test]
+fn pre_commit_framework_manifest_has_a_commit_msg_stage() {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let entry = manifest
+        .split("\n- ")
+        .find(|e| e.contains("stages: [commit-msg]"))
+        .expect("a commit-msg stage entry");
+    assert!(
+        entry.contains("entry: leakgate hook run commit-msg"),
+        "{entry}"
+    );
 }

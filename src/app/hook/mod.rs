@@ -1,7 +1,8 @@
 //! `leakgate hook install|uninstall|run`: git hooks installed into the hooks directory git
 //! actually uses (`core.hooksPath`, linked worktrees, `.git` files), chaining a hook that was
-//! already there. The pre-push check is in `push`.
+//! already there. The checks the hooks run are in `push` (pre-push) and `commit_msg`.
 
+mod commit_msg;
 mod push;
 
 use super::Outcome;
@@ -11,6 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use std::path::{Path, PathBuf};
 
 const PRE_COMMIT: &str = include_str!("../../../hooks/pre-commit");
+const COMMIT_MSG: &str = include_str!("../../../hooks/commit-msg");
 const PRE_PUSH: &str = include_str!("../../../hooks/pre-push");
 /// Marker line identifying scripts leakgate installed.
 const MARKER: &str = "# leakgate-hook:";
@@ -23,8 +25,9 @@ pub(super) fn run(cmd: HookCommand) -> Result<Outcome> {
         HookCommand::Uninstall(a) => uninstall(&a),
         HookCommand::Run(a) => match a.hook.as_str() {
             "pre-push" => push::run(a),
+            "commit-msg" => commit_msg::run(a),
             "pre-commit" => bail!("run `leakgate staged` for the pre-commit check"),
-            other => bail!("unknown hook '{other}' (supported: pre-push)"),
+            other => bail!("unknown hook '{other}' (supported: pre-push, commit-msg)"),
         },
     }
 }
@@ -57,6 +60,7 @@ pub fn hooks_dir(repo: &gix::Repository) -> PathBuf {
 fn script(name: &str) -> &'static str {
     match name {
         "pre-commit" => PRE_COMMIT,
+        "commit-msg" => COMMIT_MSG,
         _ => PRE_PUSH,
     }
 }
@@ -64,7 +68,7 @@ fn script(name: &str) -> &'static str {
 fn hooks_for(a: &HookInstallArgs) -> Vec<&'static str> {
     let mut v = Vec::new();
     if !a.pre_push_only {
-        v.push("pre-commit");
+        v.extend(["pre-commit", "commit-msg"]);
     }
     if a.pre_push || a.pre_push_only {
         v.push("pre-push");
