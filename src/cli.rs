@@ -203,10 +203,15 @@ pub struct StagedArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install the pre-commit and commit-msg hooks (and with --pre-push the pre-push hook).
+    /// Install the pre-commit and commit-msg hooks (and with --pre-push the pre-push hook), or,
+    /// when husky, lefthook or the pre-commit framework manages the hooks, print the line to add
+    /// to its configuration.
     Install(HookInstallArgs),
     /// Remove leakgate's hooks, restoring hooks they chained.
     Uninstall(HookInstallArgs),
+    /// Where git looks for hooks now, whether leakgate's hooks are there, executable and
+    /// chained, and what to do. Exit 2 when a check leakgate should run is not run.
+    Status(HookStatusArgs),
     /// Run a hook: `pre-push` reads git's `<local ref> <local sha> <remote ref> <remote sha>`
     /// lines; `commit-msg FILE` checks the commit message git is about to record.
     Run(HookRunArgs),
@@ -226,6 +231,13 @@ pub struct HookInstallArgs {
     /// Replace an existing hook instead of refusing when one is already chained.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HookStatusArgs {
+    /// Repository (default: the current directory).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

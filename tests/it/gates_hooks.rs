@@ -1,6 +1,6 @@
-//! The gates hold (issue 16): pre-push excludes only what the destination has, and commit
-//! messages are checked before the commit exists. Every test drives real `git commit` /
-//! `git push`.
+//! The gates hold (issue 16): pre-push excludes only what the destination has, commit messages
+//! are checked before the commit exists, and hooks that git stopped running are reported. Every
+//! test drives real `git commit` / `git push`.
 
 use crate::support::{Gen, Run, TestRepo, path_with_leakgate};
 use std::path::{Path, PathBuf};
@@ -277,4 +277,152 @@ fn pre_commit_framework_manifest_has_a_commit_msg_stage() {
         entry.contains("entry: leakgate hook run commit-msg"),
         "{entry}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 7: hooks that git silently stopped running.
+
+#[test]
+fn hooks_path_set_after_install_is_reported_by_status_and_staged() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x\n").commit_all("initial");
+    assert_eq!(repo.leakgate(&["hook", "install"]).code, 0);
+    let run = repo.leakgate(&["hook", "status"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(".git/hooks"), "{}", run.stdout);
+    // What husky's `prepare` script does.
+    std::fs::create_dir_all(repo.join(".husky/_")).unwrap();
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+    let run = repo.leakgate(&["hook", "status"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("core.hooksPath")
+            && run.stdout.contains(".husky/_")
+            && run.stdout.contains("not run"),
+        "{}",
+        run.stdout
+    );
+    // Run by something other than the installed hook: one warning, however many files.
+    let mut g = Gen::new(1620);
+    repo.write("k1.env", format!("T={}\n", g.huggingface()));
+    repo.write("k2.env", format!("T={}\n", g.huggingface()));
+    repo.git(&["add", "-A"]);
+    let run = repo.leakgate(&["staged"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr.matches("is not run by git").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    // Run by the installed hook (active again): no warning.
+    repo.git(&["config", "--unset", "core.hooksPath"]);
+    let out = git_hooked(repo.path(), &["commit", "-q", "-m", "keys"], &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(!all.contains("is not run by git"), "{all}");
+    let run = repo.leakgate(&["staged"]);
+    assert!(!run.stderr.contains("is not run by git"), "{}", run.stderr);
+}
+
+/// A husky v9 layout: `core.hooksPath=.husky/_`, whose scripts run `.husky/<hook>`.
+fn husky(repo: &TestRepo) {
+    repo.write(
+        ".husky/_/h",
+        "#!/bin/sh\nn=$(basename \"$0\")\ns=$(dirname \"$(dirname \"$0\")\")/$n\n[ ! -f \"$s\" ] && exit 0\nsh -e \"$s\" \"$@\"\n",
+    );
+    for hook in ["pre-commit", "commit-msg", "pre-push"] {
+        let p = format!(".husky/_/{hook}");
+        repo.write(&p, "#!/bin/sh\n. \"$(dirname \"$0\")/h\"\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(repo.join(&p), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
+    }
+    repo.write(".husky/_/.gitignore", "*\n");
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+}
+
+#[test]
+fn install_with_husky_prints_the_line_and_husky_then_runs_it() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x\n").commit_all("initial");
+    husky(&repo);
+    let before = std::fs::read(repo.join(".husky/_/pre-commit")).unwrap();
+    let run = repo.leakgate(&["hook", "install"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("husky") && run.stdout.contains(".husky/pre-commit"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("leakgate staged"), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read(repo.join(".husky/_/pre-commit")).unwrap(),
+        before,
+        "nothing written where husky regenerates its scripts"
+    );
+    // The line added where husky reads it: commits are checked.
+    repo.write(".husky/pre-commit", "leakgate staged\n");
+    let run = repo.leakgate(&["hook", "status"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("husky"), "{}", run.stdout);
+    repo.write("k.env", format!("T={}\n", Gen::new(1621).huggingface()));
+    repo.git(&["add", "k.env"]);
+    let out = git_hooked(repo.path(), &["commit", "-q", "-m", "key"], &[]);
+    assert!(!out.status.success(), "{}", both(&out));
+}
+
+#[test]
+fn install_with_lefthook_or_the_pre_commit_framework_prints_their_line() {
+    for (file, expect) in [
+        ("lefthook.yml", "leakgate staged"),
+        (".pre-commit-config.yaml", "leakgate-system"),
+    ] {
+        let repo = TestRepo::new();
+        repo.write(file, "# managed hooks\n");
+        repo.write("a.py", "x\n").commit_all("initial");
+        let run = repo.leakgate(&["hook", "install"]);
+        assert_eq!(run.code, 2, "{file}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains(file) && run.stdout.contains(expect),
+            "{file}: {}",
+            run.stdout
+        );
+        assert!(!repo.join(".git/hooks/pre-commit").exists(), "{file}");
+    }
+}
+
+#[test]
+fn status_names_the_hooks_of_the_commands_it_checks() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x\n").commit_all("initial");
+    let run = repo.leakgate(&["hook", "status"]);
+    assert_eq!(run.code, 2, "nothing installed: {}", run.stdout);
+    assert!(
+        run.stdout.contains("leakgate hook install"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(repo.leakgate(&["hook", "install", "--pre-push"]).code, 0);
+    let run = repo.leakgate(&["hook", "status"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    for hook in ["pre-commit", "commit-msg", "pre-push"] {
+        assert!(run.stdout.contains(hook), "{hook}: {}", run.stdout);
+    }
+    // A hook that is not executable is skipped by git.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            repo.join(".git/hooks/pre-commit"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let run = repo.leakgate(&["hook", "status"]);
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        assert!(run.stdout.contains("not executable"), "{}", run.stdout);
+    }
 }

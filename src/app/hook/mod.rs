@@ -1,9 +1,15 @@
-//! `leakgate hook install|uninstall|run`: git hooks installed into the hooks directory git
+//! `leakgate hook install|uninstall|status|run`: git hooks installed into the hooks directory git
 //! actually uses (`core.hooksPath`, linked worktrees, `.git` files), chaining a hook that was
-//! already there. The checks the hooks run are in `push` (pre-push) and `commit_msg`.
+//! already there; when a hook manager owns that directory, the line to add to its configuration
+//! instead. The checks the hooks run are in `push` (pre-push) and `commit_msg`; `status` says
+//! whether git runs them.
 
 mod commit_msg;
+mod managers;
 mod push;
+mod status;
+
+pub(super) use status::warn_if_inactive;
 
 use super::Outcome;
 use crate::cli::{HookCommand, HookInstallArgs};
@@ -18,11 +24,14 @@ const PRE_PUSH: &str = include_str!("../../../hooks/pre-push");
 const MARKER: &str = "# leakgate-hook:";
 /// Suffix of a pre-existing hook that leakgate's script runs first.
 const CHAINED: &str = "leakgate-orig";
+/// The hooks leakgate provides, in the order git runs them.
+const HOOKS: [&str; 3] = ["pre-commit", "commit-msg", "pre-push"];
 
 pub(super) fn run(cmd: HookCommand) -> Result<Outcome> {
     match cmd {
         HookCommand::Install(a) => install(&a),
         HookCommand::Uninstall(a) => uninstall(&a),
+        HookCommand::Status(a) => status::run(a.repo.as_deref()),
         HookCommand::Run(a) => match a.hook.as_str() {
             "pre-push" => push::run(a),
             "commit-msg" => commit_msg::run(a),
@@ -54,7 +63,30 @@ pub fn hooks_dir(repo: &gix::Repository) -> PathBuf {
         let base = repo.workdir().unwrap_or_else(|| repo.git_dir());
         return base.join(p);
     }
+    default_hooks_dir(repo)
+}
+
+/// Where git looks for hooks when `core.hooksPath` is not set.
+fn default_hooks_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("hooks")
+}
+
+/// Whether two paths name the same directory (either may not exist yet).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// A path for messages: relative to the working tree when inside it.
+fn shown(repo: &gix::Repository, p: &Path) -> String {
+    repo.workdir()
+        .and_then(|w| p.strip_prefix(w).ok())
+        .filter(|r| !r.as_os_str().is_empty())
+        .unwrap_or(p)
+        .display()
+        .to_string()
 }
 
 fn script(name: &str) -> &'static str {
@@ -85,6 +117,19 @@ fn is_ours(path: &Path) -> bool {
     })
 }
 
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
 fn write_script(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     let mut f = crate::safe_fs::create(path, crate::safe_fs::Mode::Executable)?;
@@ -105,6 +150,9 @@ fn install(a: &HookInstallArgs) -> Result<Outcome> {
 
 fn install_into(repo: &gix::Repository, a: &HookInstallArgs) -> Result<Outcome> {
     let hooks = hooks_for(a);
+    if let Some(m) = managers::detect(repo) {
+        return Ok(m.advise(&hooks));
+    }
     let dir = hooks_dir(repo);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for name in hooks {
@@ -150,20 +198,30 @@ fn uninstall(a: &HookInstallArgs) -> Result<Outcome> {
     uninstall_from(&repo, a)
 }
 
-/// Remove leakgate's hooks from where git looks, restoring the hooks they chained.
+/// Remove leakgate's hooks from where git looks, and from the default hooks directory when git
+/// no longer looks there (copies left behind by a later `core.hooksPath`).
 fn uninstall_from(repo: &gix::Repository, a: &HookInstallArgs) -> Result<Outcome> {
-    let dir = hooks_dir(repo);
+    let active = hooks_dir(repo);
+    let default = default_hooks_dir(repo);
     for name in hooks_for(a) {
-        uninstall_one(&dir, name)?;
+        uninstall_one(&active, name, true)?;
+        if !same_dir(&active, &default) {
+            uninstall_one(&default, name, false)?;
+        }
     }
     Ok(Outcome::Clean)
 }
 
-fn uninstall_one(dir: &Path, name: &str) -> Result<()> {
+fn uninstall_one(dir: &Path, name: &str, active: bool) -> Result<()> {
     let path = dir.join(name);
     let chained = dir.join(format!("{name}.{CHAINED}"));
+    if !active && !is_ours(&path) {
+        return Ok(());
+    }
     if path.symlink_metadata().is_ok() && !is_ours(&path) {
-        println!("{} is not leakgate's hook; left alone", path.display());
+        if active {
+            println!("{} is not leakgate's hook; left alone", path.display());
+        }
         return Ok(());
     }
     if path.exists() {
