@@ -231,6 +231,9 @@ pub struct HookInstallArgs {
     /// Replace an existing hook instead of refusing when one is already chained.
     #[arg(long)]
     pub force: bool,
+    /// Also install into (or uninstall from) every initialised submodule, recursively.
+    #[arg(long)]
+    pub recurse_submodules: bool,
 }
 
 #[derive(Debug, Args)]

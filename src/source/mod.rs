@@ -5,6 +5,7 @@
 pub mod blob;
 pub mod commit_msg;
 pub mod git;
+pub mod gitlinks;
 pub mod graph;
 pub mod history;
 pub mod staged;

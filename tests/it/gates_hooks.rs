@@ -1,6 +1,6 @@
 //! The gates hold (issue 16): pre-push excludes only what the destination has, commit messages
-//! are checked before the commit exists, and hooks that git stopped running are reported. Every
-//! test drives real `git commit` / `git push`.
+//! are checked before the commit exists, hooks that git stopped running are reported, and
+//! submodules are covered. Every test drives real `git commit` / `git push`.
 
 use crate::support::{Gen, Run, TestRepo, path_with_leakgate};
 use std::path::{Path, PathBuf};
@@ -47,6 +47,15 @@ fn has_ref(bare: &Path, name: &str) -> bool {
             "--verify",
         ])
         .arg(name)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+fn has_object(git_dir: &Path, id: &str) -> bool {
+    Command::new("git")
+        .args(["--git-dir", git_dir.to_str().unwrap(), "cat-file", "-e", id])
         .output()
         .unwrap()
         .status
@@ -425,4 +434,150 @@ fn status_names_the_hooks_of_the_commands_it_checks() {
         assert_eq!(run.code, 2, "{}", run.stdout);
         assert!(run.stdout.contains("not executable"), "{}", run.stdout);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 9: submodules.
+
+/// A superproject with remote `origin` and a submodule `lib` added from a local repository
+/// that has its own bare remote. Returns (superproject, dir of the remotes, super.git, lib.git).
+fn with_submodule() -> (TestRepo, TestRepo, PathBuf, PathBuf) {
+    let remotes = TestRepo::plain();
+    let super_git = bare(&remotes, "super.git");
+    let lib_git = bare(&remotes, "lib.git");
+    let seed = remotes.join("lib-seed");
+    remotes.git(&["init", "-q", "-b", "main", seed.to_str().unwrap()]);
+    remotes.git_in(&seed, &["config", "user.name", "Test User"]);
+    remotes.git_in(&seed, &["config", "user.email", "test@example.org"]);
+    std::fs::write(seed.join("lib.py"), "v = 1\n").unwrap();
+    remotes.git_in(&seed, &["add", "-A"]);
+    remotes.git_in(&seed, &["commit", "-q", "-m", "lib initial"]);
+    remotes.git_in(&seed, &["push", "-q", lib_git.to_str().unwrap(), "main"]);
+    let repo = TestRepo::new();
+    repo.git(&["remote", "add", "origin", super_git.to_str().unwrap()]);
+    repo.write("a.py", "x\n").commit_all("initial");
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        lib_git.to_str().unwrap(),
+        "lib",
+    ]);
+    repo.git(&["commit", "-q", "-m", "add lib"]);
+    for dir in [repo.path().to_path_buf(), repo.join("lib")] {
+        repo.git_in(&dir, &["config", "user.name", "Test User"]);
+        repo.git_in(&dir, &["config", "user.email", "test@example.org"]);
+    }
+    repo.git(&["push", "-q", "origin", "main"]);
+    (repo, remotes, super_git, lib_git)
+}
+
+#[test]
+fn install_recurse_submodules_covers_initialised_submodules() {
+    let (repo, _remotes, _, _) = with_submodule();
+    let run = repo.leakgate(&["hook", "install", "--recurse-submodules"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(repo.join(".git/hooks/pre-commit").exists());
+    assert!(repo.join(".git/modules/lib/hooks/pre-commit").exists());
+    assert!(repo.join(".git/modules/lib/hooks/commit-msg").exists());
+    let lib = repo.join("lib");
+    std::fs::write(
+        lib.join("k.env"),
+        format!("T={}\n", Gen::new(1630).huggingface()),
+    )
+    .unwrap();
+    repo.git_in(&lib, &["add", "k.env"]);
+    let out = git_hooked(&lib, &["commit", "-q", "-m", "key"], &[]);
+    assert!(!out.status.success(), "{}", both(&out));
+    assert!(both(&out).contains("k.env"));
+    let run = repo.leakgate(&["hook", "uninstall", "--recurse-submodules"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!repo.join(".git/modules/lib/hooks/pre-commit").exists());
+}
+
+/// Commit a key in the submodule (no hook there) and record it in the superproject.
+fn key_in_submodule(repo: &TestRepo, seed: u64) -> String {
+    let lib = repo.join("lib");
+    std::fs::write(
+        lib.join("k.env"),
+        format!("T={}\n", Gen::new(seed).huggingface()),
+    )
+    .unwrap();
+    repo.git_in(&lib, &["add", "k.env"]);
+    repo.git_in(&lib, &["commit", "-q", "-m", "lib: key"]);
+    let id = repo.git_in(&lib, &["rev-parse", "HEAD"]).trim().to_string();
+    repo.git(&["add", "lib"]);
+    repo.git(&["commit", "-q", "-m", "bump lib"]);
+    id
+}
+
+#[test]
+fn superproject_pre_push_scans_the_submodule_commits_it_would_push() {
+    let (repo, _remotes, super_git, lib_git) = with_submodule();
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    let leaked = key_in_submodule(&repo, 1631);
+    let push = ["-c", "protocol.file.allow=always", "push", "-q"];
+    let args = [
+        &push[..],
+        &["--recurse-submodules=on-demand", "origin", "main"],
+    ]
+    .concat();
+    let out = git_hooked(repo.path(), &args, &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "published unscanned: {all}");
+    assert!(all.contains("lib/k.env"), "{all}");
+    assert!(
+        !has_object(&lib_git, &leaked),
+        "the submodule was not pushed"
+    );
+    assert_eq!(repo.rev("origin/main"), repo.rev("HEAD~1"));
+    // Fixed in the submodule: the push goes through, submodule first.
+    let lib = repo.join("lib");
+    repo.git_in(&lib, &["rm", "-q", "k.env"]);
+    std::fs::write(lib.join("k.env.example"), "T=\n").unwrap();
+    repo.git_in(&lib, &["add", "k.env.example"]);
+    repo.git_in(&lib, &["commit", "-q", "--amend", "-m", "lib: no key"]);
+    let fixed = repo.git_in(&lib, &["rev-parse", "HEAD"]).trim().to_string();
+    repo.git(&["add", "lib"]);
+    repo.git(&["commit", "-q", "--amend", "-m", "bump lib"]);
+    let out = git_hooked(repo.path(), &args, &[]);
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(has_object(&lib_git, &fixed));
+    assert!(has_ref(&super_git, "refs/heads/main"));
+}
+
+#[test]
+fn superproject_pre_push_fails_loudly_when_submodule_content_cannot_be_read() {
+    let (repo, _remotes, _, lib_git) = with_submodule();
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    let leaked = key_in_submodule(&repo, 1632);
+    // The key's blob is gone from the submodule's object database.
+    let lib = repo.join("lib");
+    let blob = repo
+        .git_in(&lib, &["rev-parse", "HEAD:k.env"])
+        .trim()
+        .to_string();
+    let loose = repo.join(&format!(
+        ".git/modules/lib/objects/{}/{}",
+        &blob[..2],
+        &blob[2..]
+    ));
+    std::fs::remove_file(&loose).unwrap();
+    // A plain push (the hook cannot see --recurse-submodules): the submodule commit it records
+    // still has to be pushed, and could not be read.
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "main"], &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains(&blob), "names the missing object: {all}");
+    assert!(all.contains("lib/k.env"), "{all}");
+    assert!(!has_object(&lib_git, &leaked));
+    assert_eq!(repo.rev("origin/main"), repo.rev("HEAD~1"));
 }

@@ -1,19 +1,20 @@
 //! `leakgate hook install|uninstall|status|run`: git hooks installed into the hooks directory git
 //! actually uses (`core.hooksPath`, linked worktrees, `.git` files), chaining a hook that was
-//! already there; when a hook manager owns that directory, the line to add to its configuration
-//! instead. The checks the hooks run are in `push` (pre-push) and `commit_msg`; `status` says
-//! whether git runs them.
+//! already there, optionally in every initialised submodule; when a hook manager owns that
+//! directory, the line to add to its configuration instead. The checks the hooks run are in
+//! `push` (pre-push) and `commit_msg`; `status` says whether git runs them.
 
 mod commit_msg;
 mod managers;
 mod push;
+mod push_submodules;
 mod status;
 
 pub(super) use status::warn_if_inactive;
 
 use super::Outcome;
 use crate::cli::{HookCommand, HookInstallArgs};
-use crate::source::git;
+use crate::source::{git, gitlinks};
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::{Path, PathBuf};
 
@@ -143,9 +144,68 @@ fn write_script(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// The initialised submodules of `repo` (their working tree holds a repository), recursively,
+/// with their paths from the top; and the paths of submodules that are not initialised.
+fn submodules(
+    repo: &gix::Repository,
+    prefix: &str,
+) -> (Vec<(String, gix::Repository)>, Vec<String>) {
+    let (mut found, mut skipped) = (Vec::new(), Vec::new());
+    let Some(work) = repo.workdir() else {
+        return (found, skipped);
+    };
+    let text = crate::safe_fs::read_small(&work.join(".gitmodules"), 1 << 20).unwrap_or_default();
+    for sub in gitlinks::parse_gitmodules(&text) {
+        let dir = work.join(&sub.path);
+        let full = format!("{prefix}{}", sub.path);
+        let opened = dir
+            .join(".git")
+            .symlink_metadata()
+            .ok()
+            .and_then(|_| git::discover(&dir).ok().flatten())
+            .filter(|r| r.workdir().is_some_and(|w| same_dir(w, &dir)));
+        match opened {
+            Some(r) => {
+                let (deeper, deeper_skipped) = submodules(&r, &format!("{full}/"));
+                found.push((full, r));
+                found.extend(deeper);
+                skipped.extend(deeper_skipped);
+            }
+            None => skipped.push(full),
+        }
+    }
+    (found, skipped)
+}
+
+/// Run `each` on `repo` and, with `--recurse-submodules`, on every initialised submodule; the
+/// worst outcome wins.
+fn with_submodules(
+    repo: &gix::Repository,
+    a: &HookInstallArgs,
+    each: fn(&gix::Repository, &HookInstallArgs) -> Result<Outcome>,
+) -> Result<Outcome> {
+    let mut outcome = each(repo, a)?;
+    if a.recurse_submodules {
+        let (subs, skipped) = submodules(repo, "");
+        for (path, sub) in subs {
+            println!("submodule {path}:");
+            let o = each(&sub, a)?;
+            if o.exit_code() > outcome.exit_code() {
+                outcome = o;
+            }
+        }
+        for path in skipped {
+            println!(
+                "submodule {path}: not initialised, skipped (`git submodule update --init {path}`, then install again)"
+            );
+        }
+    }
+    Ok(outcome)
+}
+
 fn install(a: &HookInstallArgs) -> Result<Outcome> {
     let repo = open(a.repo.as_deref())?;
-    install_into(&repo, a)
+    with_submodules(&repo, a, install_into)
 }
 
 fn install_into(repo: &gix::Repository, a: &HookInstallArgs) -> Result<Outcome> {
@@ -195,7 +255,7 @@ fn install_one(dir: &Path, name: &str, force: bool) -> Result<()> {
 
 fn uninstall(a: &HookInstallArgs) -> Result<Outcome> {
     let repo = open(a.repo.as_deref())?;
-    uninstall_from(&repo, a)
+    with_submodules(&repo, a, uninstall_from)
 }
 
 /// Remove leakgate's hooks from where git looks, and from the default hooks directory when git

@@ -2,14 +2,16 @@
 //! would publish, the ones the pushed tips reach and the destination does not have. What the
 //! destination has is what its own remote-tracking refs and the tips git reports for it reach
 //! (git's sample hook: `--not --remotes=<remote>`); another remote's refs do not count, and a
-//! push to a URL has no remote-tracking refs.
+//! push to a URL has no remote-tracking refs. The submodule commits the pushed superproject
+//! commits record are scanned too (`push_submodules`).
 
 use super::super::history::{Strictness, history_report};
 use super::super::{Completion, Outcome, complete};
-use super::open;
+use super::{open, push_submodules};
 use crate::cli::HookRunArgs;
 use crate::config::{self, OutputConfig};
 use crate::history::{self, HistoryOptions, HistoryScan, Scope};
+use crate::report::escape::{shell, text};
 use anyhow::{Context, Result};
 use gix::bstr::{BStr, ByteSlice};
 use std::io::Read;
@@ -49,7 +51,7 @@ fn push_updates(stdin: &str) -> Vec<(String, String)> {
 
 /// Whether `name` is a remote configured in `repo` (git passes a URL as the first argument when
 /// the push names no remote).
-fn is_remote(repo: &gix::Repository, name: &str) -> bool {
+pub(super) fn is_remote(repo: &gix::Repository, name: &str) -> bool {
     let snapshot = repo.config_snapshot();
     let sub: &BStr = name.as_bytes().as_bstr();
     snapshot.plumbing().section("remote", Some(sub)).is_ok()
@@ -67,7 +69,7 @@ fn refspec_matches(pattern: &str, name: &str) -> bool {
 
 /// The commits `remote`'s remote-tracking refs point to: `refs/remotes/<remote>/*` and whatever
 /// else its fetch refspecs write.
-fn tracking_tips(repo: &gix::Repository, remote: &str) -> Vec<String> {
+pub(super) fn tracking_tips(repo: &gix::Repository, remote: &str) -> Vec<String> {
     let mut patterns = vec![format!("refs/remotes/{remote}/*")];
     let snapshot = repo.config_snapshot();
     let sub: &BStr = remote.as_bytes().as_bstr();
@@ -105,7 +107,7 @@ fn tracking_tips(repo: &gix::Repository, remote: &str) -> Vec<String> {
 }
 
 /// A commit id that exists here, or `None`.
-fn local_commit(repo: &gix::Repository, hex: &str) -> Option<gix::ObjectId> {
+pub(super) fn local_commit(repo: &gix::Repository, hex: &str) -> Option<gix::ObjectId> {
     if is_zero(hex) {
         return None;
     }
@@ -170,7 +172,18 @@ pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
         )?);
         pushed.push(local.clone());
     }
-    report(&repo, scan, &rules, &a, &out)
+    let subs = push_submodules::scan(
+        &repo,
+        &push_submodules::Push {
+            rules: &rules,
+            out: &out,
+            remote: remote.as_deref(),
+            pushed: &pushed,
+            known: &known,
+        },
+        &mut scan,
+    );
+    report(&repo, scan, &rules, &a, &out, &subs)
 }
 
 fn report(
@@ -179,12 +192,21 @@ fn report(
     rules: &crate::rules::RuleSet,
     a: &HookRunArgs,
     out: &OutputConfig,
+    subs: &[String],
 ) -> Result<Outcome> {
     scan.findings
         .sort_by(|x, y| x.fingerprint.cmp(&y.fingerprint).then(x.path.cmp(&y.path)));
     scan.findings.dedup_by(|x, y| {
         x.fingerprint == y.fingerprint && x.path == y.path && x.source == y.source
     });
+    let in_subs: Vec<&String> = subs
+        .iter()
+        .filter(|p| {
+            scan.findings
+                .iter()
+                .any(|f| f.path.starts_with(&format!("{p}/")))
+        })
+        .collect();
     let report = history_report(
         scan,
         rules,
@@ -209,6 +231,12 @@ fn report(
         eprintln!(
             "leakgate: push blocked: the commits above add secrets. Remove them from those commits (git rebase -i, or git commit --amend for the last one), rotate any that left this machine, then push again. False positive? Add `leakgate:allow` on the line."
         );
+        for p in in_subs {
+            let (t, q) = (text(p), shell(p));
+            eprintln!(
+                "leakgate: findings under {t}/ are in commits of submodule {t} that this push references and its remote does not have: fix them in the submodule (git -C {q} rebase -i), record its new commit in the superproject (git add {q}; git commit --amend), then push again."
+            );
+        }
     }
     Ok(outcome)
 }
