@@ -203,11 +203,17 @@ pub struct StagedArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install the pre-commit hook (and with --pre-push the pre-push hook).
+    /// Install the pre-commit and commit-msg hooks (and with --pre-push the pre-push hook), or,
+    /// when husky, lefthook or the pre-commit framework manages the hooks, print the line to add
+    /// to its configuration.
     Install(HookInstallArgs),
     /// Remove leakgate's hooks, restoring hooks they chained.
     Uninstall(HookInstallArgs),
-    /// Run a hook: `pre-push` reads git's `<local ref> <local sha> <remote ref> <remote sha>` lines.
+    /// Where git looks for hooks now, whether leakgate's hooks are there, executable and
+    /// chained, and what to do. Exit 2 when a check leakgate should run is not run.
+    Status(HookStatusArgs),
+    /// Run a hook: `pre-push` reads git's `<local ref> <local sha> <remote ref> <remote sha>`
+    /// lines; `commit-msg FILE` checks the commit message git is about to record.
     Run(HookRunArgs),
 }
 
@@ -225,18 +231,33 @@ pub struct HookInstallArgs {
     /// Replace an existing hook instead of refusing when one is already chained.
     #[arg(long)]
     pub force: bool,
+    /// Also install into (or uninstall from) every initialised submodule, recursively.
+    #[arg(long)]
+    pub recurse_submodules: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HookStatusArgs {
+    /// Repository (default: the current directory).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct HookRunArgs {
-    /// Hook name: pre-push.
+    /// Hook name: pre-push or commit-msg.
     pub hook: String,
-    /// Arguments git passes to the hook (remote name and URL for pre-push).
+    /// Arguments git passes to the hook (remote name and URL for pre-push, the message file for
+    /// commit-msg).
     pub args: Vec<String>,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// pre-push: apply the repository configuration (.leakgate.toml, baseline) of the commits
+    /// being pushed instead of what the destination already has.
+    #[arg(long)]
+    pub trust_head_config: bool,
 }
 
 #[derive(Debug, Args)]

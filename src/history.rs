@@ -130,6 +130,55 @@ pub struct HistoryScan {
     pub unscanned: IdSet,
 }
 
+impl HistoryScan {
+    /// Add another scan's results to this one, for one report over several scans (the refs of
+    /// one push, a submodule's commits): every finding, count, skipped or unlisted object,
+    /// missing object, error and warning. Every field is named here, so a field added to the
+    /// struct cannot be forgotten.
+    pub fn absorb(&mut self, other: HistoryScan) {
+        let HistoryScan {
+            findings,
+            objects_scanned,
+            blobs_scanned,
+            bytes_scanned,
+            commits,
+            skipped_binary,
+            skipped_large,
+            too_large,
+            not_listed,
+            missing,
+            errors,
+            shallow,
+            warnings,
+            known_blobs,
+            blob_hits,
+            unscanned,
+        } = other;
+        self.findings.extend(findings);
+        self.objects_scanned += objects_scanned;
+        self.blobs_scanned += blobs_scanned;
+        self.bytes_scanned += bytes_scanned;
+        self.commits += commits;
+        self.skipped_binary += skipped_binary;
+        self.skipped_large += skipped_large;
+        self.too_large.extend(too_large);
+        self.not_listed.extend(not_listed);
+        self.missing.extend(missing);
+        self.errors.extend(errors);
+        self.shallow |= shallow;
+        for w in warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+        self.known_blobs.extend(known_blobs);
+        for (id, hits) in blob_hits {
+            self.blob_hits.entry(id).or_default().extend(hits);
+        }
+        self.unscanned.extend(unscanned);
+    }
+}
+
 /// Per-worker list of blob ids, appended to the shared list when the worker finishes.
 struct IdSink<'a> {
     local: Vec<ObjectId>,
@@ -1370,4 +1419,43 @@ fn scan_blobs(
     out.blobs_scanned = unique_blobs.len() as u64 - c.binary - c.large - unread.into_inner();
     out.bytes_scanned = bytes.into_inner();
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absorb_keeps_every_field() {
+        let mut a = HistoryScan {
+            commits: 1,
+            skipped_binary: 1,
+            warnings: vec!["w".into()],
+            ..HistoryScan::default()
+        };
+        let b = HistoryScan {
+            commits: 2,
+            skipped_binary: 2,
+            skipped_large: 1,
+            too_large: vec![("blob x".into(), 9)],
+            not_listed: vec![NotListed {
+                path: "object y".into(),
+                findings: 3,
+            }],
+            errors: vec![ObjectError {
+                path: "object z".into(),
+                error: "corrupt".into(),
+            }],
+            shallow: true,
+            warnings: vec!["w".into(), "v".into()],
+            ..HistoryScan::default()
+        };
+        a.absorb(b);
+        assert_eq!((a.commits, a.skipped_binary, a.skipped_large), (3, 3, 1));
+        assert_eq!(a.too_large.len(), 1);
+        assert_eq!(a.not_listed.len(), 1);
+        assert_eq!(a.errors.len(), 1);
+        assert!(a.shallow);
+        assert_eq!(a.warnings, ["w", "v"]);
+    }
 }

@@ -27,6 +27,7 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
     let start = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let repo = git::discover(&start)?
         .ok_or_else(|| anyhow!("'{}' is not inside a git repository", start.display()))?;
+    super::hook::warn_if_inactive(&repo);
     let rules = config::load_rules(&args.config, repo.workdir())?;
     let staged = staged::read(&repo)?;
     let mut scanner = Scanner::new(&rules);

@@ -3,7 +3,7 @@
 
 use super::escape::{shell, text};
 use super::{Level, Notice, RenderOptions, Report, Summary};
-use crate::finding::Finding;
+use crate::finding::{Finding, SourceKind};
 use crate::rules::Severity;
 use colored::Colorize;
 use std::io::Write;
@@ -169,7 +169,8 @@ fn write_staged_advice(
     let mut files: Vec<&str> = report
         .findings
         .iter()
-        .filter(|f| f.exposure == crate::finding::Exposure::Staged)
+        // A staged file's finding; a commit message's (the commit-msg check) says its own.
+        .filter(|f| f.exposure == crate::finding::Exposure::Staged && f.source == SourceKind::File)
         .map(|f| f.path.as_str())
         .collect();
     if files.is_empty() || opts.quiet {

@@ -3,7 +3,9 @@
 //! ignored, committed) through gix.
 
 pub mod blob;
+pub mod commit_msg;
 pub mod git;
+pub mod gitlinks;
 pub mod graph;
 pub mod history;
 pub mod staged;

@@ -414,3 +414,35 @@ fn a_merge_that_brings_back_a_removed_secret_is_reintroduced_and_blocked() {
     repo.git(&["merge", "-q", "--no-commit", "--no-ff", "old"]);
     assert_eq!(repo.leakgate(&["staged"]).code, 0);
 }
+
+#[test]
+fn pre_push_applies_what_the_destination_has_and_reads_ref_names() {
+    let (repo, _remote) = with_origin();
+    repo.write("a.py", "x = 1\n").commit_all("initial");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let base = repo.rev("HEAD");
+    // The pushed commit switches the gate off for itself.
+    repo.write("k.env", format!("T={}\n", Gen::new(1606).huggingface()))
+        .write(".leakgate.toml", "[[allowlist]]\npaths = [\"**\"]\n")
+        .commit_all("add key and an allowlist");
+    let head = repo.rev("HEAD");
+    let run = pre_push(
+        &repo,
+        &format!("refs/heads/main {head} refs/heads/main {base}\n"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.json()["summary"]["warnings"]
+            .to_string()
+            .contains("this change modifies .leakgate.toml"),
+        "{}",
+        run.stdout
+    );
+    // A branch whose name holds a key.
+    let name = format!("refs/heads/{}", Gen::new(1607).huggingface());
+    let zero = "0".repeat(40);
+    repo.git(&["reset", "-q", "--hard", &base]);
+    let run = pre_push(&repo, &format!("{name} {base} {name} {zero}\n"));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(field(&run.findings(), "source"), ["ref-name"]);
+}

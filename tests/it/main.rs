@@ -5,6 +5,7 @@ mod accuracy;
 mod audit;
 mod ci;
 mod gates;
+mod gates_hooks;
 mod history;
 mod hooks;
 mod hostile;

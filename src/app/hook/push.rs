@@ -1,0 +1,362 @@
+//! The pre-push check (`leakgate hook run pre-push <remote> <url>`): scans the commits a push
+//! would publish, the ones the pushed tips reach and the destination does not have. What the
+//! destination has is what its own remote-tracking refs and the tips git reports for it reach
+//! (git's sample hook: `--not --remotes=<remote>`); another remote's refs do not count, and a
+//! push to a URL has no remote-tracking refs. The submodule commits the pushed superproject
+//! commits record are scanned too (`push_submodules`).
+
+use super::super::gate::GateConfig;
+use super::super::history::{Strictness, history_report};
+use super::super::{Completion, Outcome, emit, finalize};
+use super::{open, push_submodules};
+use crate::cli::HookRunArgs;
+use crate::config::OutputConfig;
+use crate::history::{self, HistoryOptions, HistoryScan, Scope};
+use crate::report::escape::{shell, text};
+use anyhow::{Context, Result};
+use gix::bstr::{BStr, ByteSlice};
+use std::io::Read;
+
+const ZERO: &str = "0000000000000000000000000000000000000000";
+
+fn is_zero(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b == b'0')
+}
+
+/// The ref names of git's `<local ref> <local sha> <remote ref> <remote sha>` lines (the names
+/// being pushed are text a secret can be pasted into).
+fn pushed_names(stdin: &str) -> Vec<String> {
+    let mut names: Vec<String> = stdin
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 4 && !is_zero(f[1])).then(|| [f[0].to_string(), f[2].to_string()])
+        })
+        .flatten()
+        .filter(|n| n != "(delete)")
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `git push` feeds `<local ref> <local sha> <remote ref> <remote sha>` lines on stdin; the
+/// pre-commit framework sets PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF instead.
+fn push_updates(stdin: &str) -> Vec<(String, String)> {
+    let mut updates: Vec<(String, String)> = stdin
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 4).then(|| (f[1].to_string(), f[3].to_string()))
+        })
+        .collect();
+    if updates.is_empty()
+        && let (Ok(from), Ok(to)) = (
+            std::env::var("PRE_COMMIT_FROM_REF"),
+            std::env::var("PRE_COMMIT_TO_REF"),
+        )
+        && !to.is_empty()
+    {
+        let from = if from.is_empty() {
+            ZERO.to_string()
+        } else {
+            from
+        };
+        updates.push((to, from));
+    }
+    updates
+}
+
+/// Whether `name` is a remote configured in `repo` (git passes a URL as the first argument when
+/// the push names no remote).
+pub(super) fn is_remote(repo: &gix::Repository, name: &str) -> bool {
+    let snapshot = repo.config_snapshot();
+    let sub: &BStr = name.as_bytes().as_bstr();
+    snapshot.plumbing().section("remote", Some(sub)).is_ok()
+}
+
+/// Whether `pattern` (a refspec side, with at most one `*`) matches the ref `name`.
+fn refspec_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((pre, post)) => {
+            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
+        }
+    }
+}
+
+/// The commits `remote`'s remote-tracking refs point to: `refs/remotes/<remote>/*` and whatever
+/// else its fetch refspecs write.
+pub(super) fn tracking_tips(repo: &gix::Repository, remote: &str) -> Vec<String> {
+    let mut patterns = vec![format!("refs/remotes/{remote}/*")];
+    let snapshot = repo.config_snapshot();
+    let sub: &BStr = remote.as_bytes().as_bstr();
+    for spec in snapshot
+        .plumbing()
+        .strings_by("remote", Some(sub), "fetch")
+        .unwrap_or_default()
+    {
+        let spec = spec.to_str_lossy();
+        let spec = spec.trim().trim_start_matches('+');
+        if let Some((_, dst)) = spec.split_once(':')
+            && !spec.starts_with('^')
+            && !dst.is_empty()
+        {
+            patterns.push(dst.to_string());
+        }
+    }
+    let Ok(platform) = repo.references() else {
+        return Vec::new();
+    };
+    let Ok(all) = platform.all() else {
+        return Vec::new();
+    };
+    let mut tips: Vec<String> = all
+        .filter_map(Result::ok)
+        .filter(|r| {
+            let name = r.name().as_bstr().to_str_lossy();
+            patterns.iter().any(|p| refspec_matches(p, &name))
+        })
+        .filter_map(|mut r| r.peel_to_commit().ok().map(|c| c.id.to_string()))
+        .collect();
+    tips.sort();
+    tips.dedup();
+    tips
+}
+
+/// A commit id that exists here, or `None`.
+pub(super) fn local_commit(repo: &gix::Repository, hex: &str) -> Option<gix::ObjectId> {
+    if is_zero(hex) {
+        return None;
+    }
+    let id = gix::ObjectId::from_hex(hex.as_bytes()).ok()?;
+    repo.find_object(id)
+        .ok()?
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id)
+}
+
+pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
+    let out = OutputConfig::from_args(&a.output);
+    let repo = open(None)?;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the pushed refs from stdin")?;
+    let updates = push_updates(&input);
+    // The destination: a configured remote's name, or a URL (no remote-tracking refs).
+    let remote = a
+        .args
+        .first()
+        .cloned()
+        .or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok())
+        .filter(|r| is_remote(&repo, r));
+    // What the destination has: its remote-tracking refs and the tips git says it has.
+    let mut known = remote
+        .as_deref()
+        .map(|r| tracking_tips(&repo, r))
+        .unwrap_or_default();
+    for (_, theirs) in &updates {
+        if let Some(id) = local_commit(&repo, theirs) {
+            known.push(id.to_string());
+        }
+    }
+    // What was already reviewed decides: the configuration the destination has.
+    let head = updates
+        .iter()
+        .find_map(|(local, _)| local_commit(&repo, local));
+    let base = reviewed_base(&repo, &updates, remote.as_deref());
+    let gate = match head {
+        Some(h) => GateConfig::load(&repo, &a.config, base, h, a.trust_head_config)?,
+        None => GateConfig::load(
+            &repo,
+            &a.config,
+            None,
+            gix::ObjectId::null(repo.object_hash()),
+            false,
+        )?,
+    };
+    let push = Push {
+        updates: &updates,
+        names: pushed_names(&input),
+        known: &known,
+        remote: remote.as_deref(),
+    };
+    let (scan, subs) = scan_push(&repo, &gate.rules, &push, &out)?;
+    let head_scan = match (&gate.head_files, gate.head_rules(&a.config)?) {
+        (Some(files), Some(rules)) => {
+            Some((scan_push(&repo, &rules, &push, &out)?.0, rules, files))
+        }
+        _ => None,
+    };
+    report(&repo, scan, &gate, head_scan, base, &a, &out, &subs)
+}
+
+/// What a push sends, and what the destination already has.
+struct Push<'a> {
+    updates: &'a [(String, String)],
+    names: Vec<String>,
+    known: &'a [String],
+    remote: Option<&'a str>,
+}
+
+/// The commit whose configuration applies: the destination's tip of the first pushed ref, else
+/// the destination's default branch, when known here.
+fn reviewed_base(
+    repo: &gix::Repository,
+    updates: &[(String, String)],
+    remote: Option<&str>,
+) -> Option<gix::ObjectId> {
+    updates
+        .iter()
+        .find_map(|(_, theirs)| local_commit(repo, theirs))
+        .or_else(|| {
+            let r = remote?;
+            let id = repo
+                .find_reference(format!("refs/remotes/{r}/HEAD").as_str())
+                .ok()?
+                .peel_to_id()
+                .ok()?
+                .detach();
+            local_commit(repo, &id.to_string())
+        })
+}
+
+/// Scan every pushed tip (minus what the destination has and what an earlier tip of this push
+/// reaches) and the submodule commits they record.
+fn scan_push(
+    repo: &gix::Repository,
+    rules: &crate::rules::RuleSet,
+    push: &Push<'_>,
+    out: &OutputConfig,
+) -> Result<(HistoryScan, Vec<String>)> {
+    let mut scan = HistoryScan::default();
+    let mut pushed: Vec<String> = Vec::new();
+    for (local, _) in push.updates {
+        if is_zero(local) || pushed.contains(local) {
+            continue; // a deletion publishes nothing; a tip pushed twice is scanned once
+        }
+        // Commits an earlier ref of this push reaches were scanned with it.
+        let mut exclude = push.known.to_vec();
+        exclude.extend(pushed.iter().cloned());
+        let opts = HistoryOptions {
+            scope: Scope {
+                include: vec![local.clone()],
+                exclude,
+                reachable_only: false,
+                // The names are scanned once, with the first tip.
+                ref_names: if pushed.is_empty() {
+                    push.names.clone()
+                } else {
+                    Vec::new()
+                },
+            },
+            threads: out.threads,
+            max_blob_size: None,
+            finding: out.finding.clone(),
+        };
+        scan.absorb(history::scan(
+            repo,
+            rules,
+            &opts,
+            &history::Progress::default(),
+        )?);
+        pushed.push(local.clone());
+    }
+    let subs = push_submodules::scan(
+        repo,
+        &push_submodules::Push {
+            rules,
+            out,
+            remote: push.remote,
+            pushed: &pushed,
+            known: push.known,
+        },
+        &mut scan,
+    );
+    Ok((scan, subs))
+}
+
+/// Dedupe the findings of a push's scans and turn them into the gate's report.
+fn push_report(
+    repo: &gix::Repository,
+    mut scan: HistoryScan,
+    rules: &crate::rules::RuleSet,
+    files: &crate::config::CommitFiles,
+    a: &HookRunArgs,
+    out: &OutputConfig,
+) -> Result<crate::report::Report> {
+    scan.findings
+        .sort_by(|x, y| x.fingerprint.cmp(&y.fingerprint).then(x.path.cmp(&y.path)));
+    scan.findings.dedup_by(|x, y| {
+        x.fingerprint == y.fingerprint && x.path == y.path && x.source == y.source
+    });
+    let report = history_report(
+        scan,
+        rules,
+        Strictness {
+            allow_missing: false,
+            gate: true,
+        },
+        &out.finding,
+    );
+    finalize(
+        report,
+        Completion {
+            command: "pre-push",
+            rules,
+            config: &a.config,
+            root: repo.workdir(),
+            commit_files: Some(files),
+            full_coverage: false,
+        },
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    repo: &gix::Repository,
+    scan: HistoryScan,
+    gate: &GateConfig,
+    head_scan: Option<(
+        HistoryScan,
+        crate::rules::RuleSet,
+        &crate::config::CommitFiles,
+    )>,
+    base: Option<gix::ObjectId>,
+    a: &HookRunArgs,
+    out: &OutputConfig,
+    subs: &[String],
+) -> Result<Outcome> {
+    let in_subs: Vec<&String> = subs
+        .iter()
+        .filter(|p| {
+            scan.findings
+                .iter()
+                .any(|f| f.path.starts_with(&format!("{p}/")))
+        })
+        .collect();
+    let head_report = match head_scan {
+        Some((scan, rules, files)) => Some(push_report(repo, scan, &rules, files, a, out)?),
+        None => None,
+    };
+    let mut report = push_report(repo, scan, &gate.rules, &gate.files, a, out)?;
+    gate.note_change(&mut report, head_report.as_ref(), "hook run pre-push");
+    super::super::gate::inline_added_by_change(repo, base, &mut report.summary);
+    report.finish();
+    emit(&report, out)?;
+    let outcome = Outcome::of(&report);
+    if outcome == Outcome::Findings {
+        eprintln!(
+            "leakgate: push blocked: the commits above add secrets. Remove them from those commits (git rebase -i, or git commit --amend for the last one), rotate any that left this machine, then push again. False positive? Add `leakgate:allow` on the line."
+        );
+        for p in in_subs {
+            let (t, q) = (text(p), shell(p));
+            eprintln!(
+                "leakgate: findings under {t}/ are in commits of submodule {t} that this push references and its remote does not have: fix them in the submodule (git -C {q} rebase -i), record its new commit in the superproject (git add {q}; git commit --amend), then push again."
+            );
+        }
+    }
+    Ok(outcome)
+}
