@@ -731,14 +731,20 @@ each_tool s8b_tool
 
 # ==== 9: a submodule commit holding a key ======================================================
 lg_log "== 9: superproject push, key in the submodule commit"
-CUR_ROW=S9; row S9 "9. superproject push; the new submodule commit holds a key" "pre-push (git push origin main, superproject)"
+CUR_ROW=S9; row S9 "9. superproject push; a new submodule commit (not on the submodule's remote yet) holds a key" "pre-push (git push origin main, superproject)"
 new_key; k=$KEY
 new_repo "$S/s9sub"
-key_file "$S/s9sub/config.py" "$k"
-commit_all "$S/s9sub" "config"
+printf 'x = 1\n' > "$S/s9sub/app.py"
+commit_all "$S/s9sub" "app"
 with_origin "$S/s9"
-git -C "$S/s9" submodule add -q "$S/s9sub" lib >/dev/null 2>&1
+git -C "$S/s9" -c protocol.file.allow=always submodule add -q "$S/s9sub" lib >/dev/null 2>&1
 git -C "$S/s9" commit -q -m "add lib"
+git -C "$S/s9" push -q origin main >/dev/null 2>&1
+# The key is committed in the superproject's checkout of the submodule, then recorded.
+key_file "$S/s9/lib/config.py" "$k"
+commit_all "$S/s9/lib" "config"
+git -C "$S/s9" add lib
+git -C "$S/s9" commit -q -m "bump lib"
 capture_push "$S/s9" "$S/s9.push" origin main
 each_tool do_prepush "$S/s9" "$S/s9.push" origin/main main "$k"
 

@@ -47,7 +47,10 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
             head: args.head.clone().unwrap_or_else(|| "HEAD".into()),
             origin: "--base/--head".into(),
             forced: false,
-            branch: None,
+            // In a CI job that passes the range explicitly, the branch is still known.
+            branch: env("GITHUB_REF")
+                .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
+                .or_else(|| env("CI_COMMIT_BRANCH")),
         });
     }
     if env("GITHUB_ACTIONS").as_deref() == Some("true") {
