@@ -178,11 +178,14 @@ pub fn fingerprint_key(key: Option<&str>) -> Option<std::sync::Arc<[u8]>> {
         .map(|k| std::sync::Arc::from(k.as_bytes()))
 }
 
-/// Worker threads: the flag if positive, else the number of CPUs.
+/// Worker threads: the flag if positive, else the number of CPUs. The engine is told, so the
+/// memory its per-thread caches may hold is shared out among them.
 pub fn threads(flag: Option<usize>) -> usize {
-    flag.filter(|&t| t > 0).unwrap_or_else(|| {
+    let n = flag.filter(|&t| t > 0).unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    })
+    });
+    crate::engine::set_scanner_count(n);
+    n
 }
 
 /// Output settings resolved from flags, environment and terminal.

@@ -111,7 +111,8 @@ pub struct Finding {
     pub encoding: Option<String>,
     pub commit: Option<CommitInfo>,
     pub also_in_history: Option<bool>,
-    pub rotation: Rotation,
+    /// Shared with the rule (one copy however many findings it makes).
+    pub rotation: std::sync::Arc<Rotation>,
     /// Git blob (or tag object) id holding the secret, for history findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
@@ -291,7 +292,7 @@ pub fn scan_content(
 
 /// Most findings kept for one file, blob or message: past it they are counted, not listed (a
 /// generated file can hold millions of matches, and holding them all would exhaust memory).
-pub const MAX_FINDINGS_PER_SOURCE: usize = 10_000;
+pub const MAX_FINDINGS_PER_SOURCE: usize = 1_000;
 
 /// Absolute byte offset -> (line, column), both 1-based, over content seen window by window.
 #[derive(Debug, Clone, Copy)]

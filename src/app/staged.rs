@@ -14,12 +14,11 @@ use crate::source::{blob, git, staged};
 use anyhow::{Result, anyhow};
 use std::path::PathBuf;
 
-/// The line containing byte `pos`, without its terminator.
-fn line_at(buf: &[u8], pos: usize) -> &[u8] {
+/// The span of the line containing byte `pos`, without its `\n`.
+fn line_range(buf: &[u8], pos: usize) -> std::ops::Range<usize> {
     let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |p| p + 1);
     let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |p| pos + p);
-    let line = &buf[start..end];
-    line.strip_suffix(b"\r").unwrap_or(line)
+    start..end
 }
 
 pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
@@ -145,10 +144,25 @@ fn scan_file(
         exposure: Exposure::Staged,
         opts: &out.finding,
     };
-    let keep = |w: &[u8], m: &Match| match base.classify(line_at(w, m.start)) {
-        LineKind::Old => None,
-        LineKind::New => Some(Exposure::Staged),
-        LineKind::Reintroduced => Some(Exposure::Reintroduced),
+    // Matches come in order: the line of the last one is kept, so many matches on one long line
+    // cost one pass over it, not one each.
+    let mut last: Option<(*const u8, std::ops::Range<usize>, LineKind)> = None;
+    let keep = |w: &[u8], m: &Match| {
+        let kind = match &last {
+            Some((ptr, range, kind)) if *ptr == w.as_ptr() && range.contains(&m.start) => *kind,
+            _ => {
+                let range = line_range(w, m.start);
+                let line = &w[range.clone()];
+                let kind = base.classify(line.strip_suffix(b"\r").unwrap_or(line));
+                last = Some((w.as_ptr(), range, kind));
+                kind
+            }
+        };
+        match kind {
+            LineKind::Old => None,
+            LineKind::New => Some(Exposure::Staged),
+            LineKind::Reintroduced => Some(Exposure::Reintroduced),
+        }
     };
     let scanned = match content::scan_blob(scanner, blob, head, BINARY_PROBE, &target, keep) {
         Ok(Some(s)) => s,

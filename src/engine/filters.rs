@@ -115,11 +115,13 @@ const ALLOW_MARKERS: &[&str] = &[
 
 /// Does any line that the span `start..end` touches carry an inline allow marker?
 pub fn has_allow_marker(buf: &[u8], start: usize, end: usize) -> bool {
-    let line_start = memchr::memrchr(b'\n', &buf[..start]).map_or(0, |p| p + 1);
-    let line_end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |p| end + p);
-    // Bound the search on absurdly long lines: markers are comments next to the secret.
-    let lo = line_start.max(start.saturating_sub(4096));
-    let hi = line_end.min(end.saturating_add(4096));
+    // Markers are comments next to the secret: look at most 4 KiB each way, and only that far
+    // for the line's ends too (a search to the start of a 100 MB line for every match on it
+    // would make a long line cost quadratic time).
+    let lo_bound = start.saturating_sub(4096);
+    let hi_bound = end.saturating_add(4096).min(buf.len());
+    let lo = memchr::memrchr(b'\n', &buf[lo_bound..start]).map_or(lo_bound, |p| lo_bound + p + 1);
+    let hi = memchr::memchr(b'\n', &buf[end..hi_bound]).map_or(hi_bound, |p| end + p);
     let line = &buf[lo..hi];
     ALLOW_MARKERS
         .iter()

@@ -56,7 +56,15 @@ pub struct Scanner<'r> {
     windows: Vec<(u32, usize, usize)>,
     /// Keyword hits of anchored rules: (rule, position).
     starts: Vec<(u32, usize)>,
-    captures: Vec<Option<Captures>>,
+    /// Per rule: capture slots and the regex's search cache, created on the rule's first use.
+    /// The caches are this scanner's own (not the regex's shared pool), so their memory is
+    /// bounded: see [`CACHE_BUDGET`].
+    captures: Vec<Option<(Captures, regex_automata::meta::Cache)>>,
+    /// Rules whose capture slots and cache exist, and the memory their caches held when last
+    /// used (summed in `cache_bytes`).
+    cached: Vec<u32>,
+    cache_usage: Vec<usize>,
+    cache_bytes: usize,
     only: Option<u32>,
     /// Decode-trigger hits of the last plain scan: (trigger, start, end).
     triggers: Vec<(u8, usize, usize)>,
@@ -69,6 +77,9 @@ impl<'r> Scanner<'r> {
             windows: Vec::new(),
             starts: Vec::new(),
             captures: (0..rules.all_rules().len()).map(|_| None).collect(),
+            cached: Vec::new(),
+            cache_usage: vec![0; rules.all_rules().len()],
+            cache_bytes: 0,
             only: None,
             triggers: Vec::new(),
         }
@@ -152,6 +163,7 @@ impl<'r> Scanner<'r> {
         for (k, &(rule, at)) in starts.iter().enumerate() {
             self.run_anchored(rule, buf, at, &mut run);
             if starts.get(k + 1).is_none_or(|s| s.0 != rule) {
+                self.account_cache(rule);
                 absorb(self.rules, &mut kept, &mut run);
             }
         }
@@ -220,12 +232,11 @@ impl<'r> Scanner<'r> {
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let caps =
-            self.captures[ri as usize].get_or_insert_with(|| compiled.regex.create_captures());
+        let (caps, cache) = slots(&mut self.captures, &mut self.cached, ri, compiled);
         let mut at = ws;
         while at <= we {
             let input = Input::new(buf).range(at..we);
-            compiled.regex.search_captures(&input, caps);
+            compiled.regex.search_captures_with(cache, &input, caps);
             let Some(whole) = caps.get_match() else {
                 break;
             };
@@ -239,6 +250,7 @@ impl<'r> Scanner<'r> {
             };
             accept(self.rules, ri, buf, span.start, span.end, out);
         }
+        self.account_cache(ri);
     }
 
     /// One anchored match attempt of rule `ri` at keyword hit `at`.
@@ -247,17 +259,67 @@ impl<'r> Scanner<'r> {
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let caps =
-            self.captures[ri as usize].get_or_insert_with(|| compiled.regex.create_captures());
+        let (caps, cache) = slots(&mut self.captures, &mut self.cached, ri, compiled);
         let end = at.saturating_add(compiled.window).min(buf.len());
         let input = Input::new(buf)
             .range(at..end)
             .anchored(regex_automata::Anchored::Yes);
-        compiled.regex.search_captures(&input, caps);
+        compiled.regex.search_captures_with(cache, &input, caps);
         if let Some(span) = compiled.secret(caps) {
             accept(self.rules, ri, buf, span.start, span.end, out);
         }
     }
+}
+
+/// Most memory the regex search caches of all scanners together may hold: each scanner's caches
+/// are dropped (and rebuilt on use) past its share, [`set_scanner_count`] scanners sharing it.
+const CACHE_BUDGET: usize = 128 << 20;
+
+/// Each scanner's share of [`CACHE_BUDGET`].
+static CACHE_SHARE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(CACHE_BUDGET / 2);
+
+/// Tell the engine how many scanners run at once (one per worker thread), so their regex
+/// caches together stay within [`CACHE_BUDGET`] (each keeps at least 8 MiB).
+pub fn set_scanner_count(n: usize) {
+    let share = (CACHE_BUDGET / n.max(1)).max(8 << 20);
+    CACHE_SHARE.store(share, std::sync::atomic::Ordering::Relaxed);
+}
+
+impl Scanner<'_> {
+    /// Account for rule `ri`'s cache after a search, and drop every cache once they hold more
+    /// than this scanner's share of [`CACHE_BUDGET`] together: content that makes every rule run grows one lazy DFA per
+    /// rule, hundreds of megabytes per thread otherwise. Dropped caches are rebuilt on use.
+    fn account_cache(&mut self, ri: u32) {
+        let Some((_, cache)) = &self.captures[ri as usize] else {
+            return;
+        };
+        let now = cache.memory_usage();
+        let before = std::mem::replace(&mut self.cache_usage[ri as usize], now);
+        self.cache_bytes = self.cache_bytes.saturating_sub(before) + now;
+        if self.cache_bytes > CACHE_SHARE.load(std::sync::atomic::Ordering::Relaxed) {
+            for r in self.cached.drain(..) {
+                self.captures[r as usize] = None;
+                self.cache_usage[r as usize] = 0;
+            }
+            self.cache_bytes = 0;
+        }
+    }
+}
+
+/// Rule `ri`'s capture slots and search cache, created on first use.
+fn slots<'a>(
+    captures: &'a mut [Option<(Captures, regex_automata::meta::Cache)>],
+    cached: &mut Vec<u32>,
+    ri: u32,
+    compiled: &crate::rules::CompiledRegex,
+) -> (&'a mut Captures, &'a mut regex_automata::meta::Cache) {
+    let slot = &mut captures[ri as usize];
+    if slot.is_none() {
+        cached.push(ri);
+    }
+    let (caps, cache) =
+        slot.get_or_insert_with(|| (compiled.regex.create_captures(), compiled.regex.create_cache()));
+    (caps, cache)
 }
 
 /// The entropy a secret of `len` bytes must reach for a rule asking `min` bits per byte. A

@@ -361,7 +361,7 @@ impl Report {
                 provider: r.provider.clone(),
                 description: r.description.clone(),
                 severity: r.severity,
-                rotation: r.rotate.clone(),
+                rotation: (*r.rotate).clone(),
             })
             .collect();
         self.summary.rules = self.rules.len();

@@ -155,7 +155,7 @@ pub struct Rule {
     pub max_len: Option<usize>,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
-    pub rotate: Rotation,
+    pub rotate: std::sync::Arc<Rotation>,
     /// Secret-level allowlist belonging to the rule (regexes and stopwords on the secret).
     pub allowlist: Option<Allowlist>,
     pub origin: Origin,
@@ -566,7 +566,7 @@ impl LoadedFile {
                 max_len: spec.max_len,
                 examples: spec.examples,
                 negative_examples: spec.negative_examples,
-                rotate,
+                rotate: std::sync::Arc::new(rotate),
                 allowlist,
                 origin,
                 shadow: None,

@@ -603,19 +603,21 @@ fn entries_to_decode(
     elsewhere: &dyn Fn(&gix::oid) -> bool,
     tally: &Tally<'_>,
     pool: Option<&rayon::ThreadPool>,
-) -> Vec<(u64, ObjectId)> {
+) -> (Vec<(u64, ObjectId)>, u64) {
     let limits = tally.limits;
     let pack_path = bundle.pack.path().display().to_string();
     // Entry headers first: nothing the pack declares is allocated before it is checked.
     let (entries, headers, mut why) = install(pool, || read_headers(bundle));
     let plans = plan(&entries, &headers, &mut why, limits);
     let mut decode = Vec::with_capacity(entries.len());
+    let mut largest = 0u64;
     let mut problems = Vec::new();
     for (i, (&(offset, oid), p)) in entries.iter().zip(plans).enumerate() {
         let problem = match p {
             // Decoded even when an earlier pack has it: it may be a delta base here.
             Plan::Decode => {
                 decode.push((offset, oid));
+                largest = largest.max(headers[i].size);
                 continue;
             }
             _ if elsewhere(&oid) => continue,
@@ -654,7 +656,18 @@ fn entries_to_decode(
         path: pack_path.clone(),
         error,
     }));
-    decode
+    (decode, largest)
+}
+
+/// Memory the threads of one pack traversal may hold in decoded objects together: each thread
+/// holds an object and the base it is being resolved against, so a pack of large objects is
+/// traversed on fewer threads.
+const PACK_TRAVERSAL_MEMORY: u64 = 256 << 20;
+
+/// Threads for traversing a pack whose largest decoded object is `largest` bytes.
+fn pack_threads(threads: usize, largest: u64) -> usize {
+    let fit = PACK_TRAVERSAL_MEMORY / (2 * largest.max(1));
+    threads.min(usize::try_from(fit).unwrap_or(usize::MAX)).max(1)
 }
 
 /// Decode the entries `decode` of `bundle` with gix-pack's delta-tree traversal and visit them.
@@ -819,7 +832,8 @@ where
     for (i, bundle) in bundles.iter().enumerate() {
         let earlier = &bundles[..i];
         let elsewhere = |id: &gix::oid| earlier.iter().any(|b| b.index.lookup(id).is_some());
-        let decode = entries_to_decode(bundle, &elsewhere, &tally, pool.as_ref());
+        let (decode, largest) = entries_to_decode(bundle, &elsewhere, &tally, pool.as_ref());
+        let threads = pack_threads(threads, largest);
         traverse_pack(bundle, decode, &elsewhere, &tally, threads, &make_visitor);
     }
     // Loose objects not also in a pack.
