@@ -393,8 +393,23 @@ impl<'a> FindingSink<'a> {
             let rule: &Rule = self.rules.rule(m.rule);
             let raw = m.secret(window);
             let confidence = crate::engine::confidence(self.rules, m, raw);
+            let mut suppressed = match &rule.shadow {
+                Some(shadow) => Some(Suppression::Rule(shadow.label(&rule.id))),
+                None if m.allowed => Some(Suppression::Inline),
+                None => None,
+            };
             if confidence < self.opts.min_confidence {
-                continue;
+                // A replacement rule's finding below the floor is what the replaced rule would
+                // have reported: counted as suppressed by the file that replaced it.
+                match &rule.replaces_in {
+                    Some(file) if suppressed.is_none() => {
+                        suppressed = Some(Suppression::Rule(format!(
+                            "{file}: rule {} replaced (its findings fall below the confidence floor)",
+                            rule.id
+                        )));
+                    }
+                    _ => continue,
+                }
             }
             if self.out.len() >= MAX_FINDINGS_PER_SOURCE {
                 self.not_listed += 1;
@@ -431,11 +446,7 @@ impl<'a> FindingSink<'a> {
                 raw_secret: raw,
                 repo_path: None,
                 matched: window[m.start..m.end].to_vec(),
-                suppressed: match &rule.shadow {
-                    Some(shadow) => Some(Suppression::Rule(shadow.label(&rule.id))),
-                    None if m.allowed => Some(Suppression::Inline),
-                    None => None,
-                },
+                suppressed,
             });
         }
         self.lines

@@ -162,6 +162,10 @@ pub struct Rule {
     /// A rule no longer in effect (disabled, or replaced under the same id by a later file) that
     /// still runs so the findings it would have reported can be counted as suppressed.
     pub shadow: Option<Shadow>,
+    /// The config file that replaced a rule under this id, if this rule is the replacement: a
+    /// finding it drops below the confidence floor is then counted as suppressed by that file (a
+    /// repository that redefines a rule with a low confidence must not hide what it found).
+    pub replaces_in: Option<String>,
     compiled: OnceLock<Result<CompiledRegex, String>>,
 }
 
@@ -570,6 +574,7 @@ impl LoadedFile {
                 allowlist,
                 origin,
                 shadow: None,
+                replaces_in: None,
                 compiled: OnceLock::new(),
             };
             if eager {
@@ -683,6 +688,8 @@ impl RuleSet {
                             .invalid(&rule.id, "duplicate rule id in the same file"));
                     }
                     Some(&i) => {
+                        let mut rule = rule;
+                        rule.replaces_in = Some(file.name.clone());
                         let mut old = std::mem::replace(&mut rules[i], rule);
                         old.shadow = Some(Shadow {
                             file: file.name.clone(),

@@ -83,6 +83,27 @@ fn disabled_and_replaced_rules_count_what_they_would_have_found() {
 }
 
 #[test]
+fn a_rule_redefined_with_a_low_confidence_counts_what_the_floor_drops() {
+    // Same id, same regex, but `confidence = 'low'`: the default floor (medium) would drop every
+    // finding of the replacement, and the replaced rule loses the overlap to it.
+    let low = concat!(
+        "[[rule]]\nid = \"anthropic-api-key\"\nprovider = \"Anthropic\"\n",
+        "description = \"d\"\nseverity = \"low\"\nconfidence = \"low\"\n",
+        "keywords = [\"sk-ant-api\"]\n",
+        "regex = '''(?P<secret>sk-ant-api\\d{2,3}-[A-Za-z0-9_-]{93}AA)'''\n",
+        "rotate.url = \"https://example.org\"\nrotate.steps = [\"x\"]\n",
+    );
+    let (repo, _) = hiding_repo(low);
+    assert_visible(&repo, "rule redefined with low confidence", 3);
+    let run = audit(&repo, "markdown", &[]);
+    assert!(
+        run.stdout.contains("rule anthropic-api-key replaced"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn inline_markers_and_the_repository_baseline_are_counted() {
     let repo = TestRepo::new();
     let mut g = Gen::new(1521);
