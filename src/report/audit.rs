@@ -260,8 +260,11 @@ pub fn write_markdown(report: &Report, out: &mut impl Write) -> std::io::Result<
     Ok(())
 }
 
+/// HTML-escaped, with control characters and bidirectional controls shown as text first (see
+/// [`super::escape::text`]): a browser renders neither, so a name could read as another.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
+    super::escape::text(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

@@ -10,10 +10,14 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Characters that must not reach a terminal or a rendered document as themselves: C0 controls,
-/// DEL and C1 controls (Unicode's `Cc`), and the bidirectional embeddings, overrides and
-/// isolates U+202A..U+202E and U+2066..U+2069.
+/// DEL and C1 controls (Unicode's `Cc`), the bidirectional embeddings, overrides and isolates
+/// U+202A..U+202E and U+2066..U+2069, and the bidirectional marks U+200E, U+200F and U+061C.
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
 }
 
 /// `s` with every [unsafe](is_unsafe) character written out: `\n`, `\r`, `\t`, `\x1b` for the
@@ -96,6 +100,7 @@ mod tests {
         assert_eq!(text("c1\u{9b}2J"), "c1\\u{9b}2J");
         assert_eq!(text("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
         assert_eq!(text("\u{2066}i\u{2069}"), "\\u{2066}i\\u{2069}");
+        assert_eq!(text("a\u{200f}b\u{61c}c\u{200e}"), "a\\u{200f}b\\u{61c}c\\u{200e}");
         assert_eq!(text("é ✓ \u{fffd}"), "é ✓ \u{fffd}");
         assert_eq!(lines("a\nb\x1bc\r\n"), "a\nb\\x1bc\\r\n");
         assert!(matches!(lines("a\nb"), Cow::Borrowed(_)));

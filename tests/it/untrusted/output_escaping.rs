@@ -12,30 +12,35 @@ use std::os::unix::ffi::OsStrExt;
 
 /// Names a repository can give its files: OSC (retitle), CSI (clear), `\r`, a C1 control,
 /// a bidi override and a bidi isolate.
-const HOSTILE_NAMES: [&str; 6] = [
+const HOSTILE_NAMES: [&str; 7] = [
     "osc\x1b]0;pwned\x07.env",
     "clear\x1b[2J.env",
     "cr\rover.env",
     "c1\u{9b}31m.env",
     "bidi\u{202e}vne.txt",
     "iso\u{2066}late\u{2069}.env",
+    "marks\u{200f}x\u{61c}y\u{200e}.env",
 ];
 
 /// What [`HOSTILE_NAMES`] look like once escaped.
-const SHOWN: [&str; 6] = [
+const SHOWN: [&str; 7] = [
     "osc\\x1b]0;pwned\\x07.env",
     "clear\\x1b[2J.env",
     "cr\\rover.env",
     "c1\\u{9b}31m.env",
     "bidi\\u{202e}vne.txt",
     "iso\\u{2066}late\\u{2069}.env",
+    "marks\\u{200f}x\\u{61c}y\\u{200e}.env",
 ];
 
 /// The first character of `out` that must never be printed raw, with its position.
 fn raw_control(out: &str) -> Option<(usize, char)> {
     out.char_indices().find(|&(_, c)| {
         (c.is_control() && c != '\n')
-            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(
+                c,
+                '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}'
+            )
     })
 }
 
@@ -111,6 +116,13 @@ fn hostile_names_summaries_and_authors_are_escaped_in_text_formats() {
                 assert!(shown >= 1, "{what}: {}", run.stdout);
             }
         }
+    }
+    // The audit's HTML report: a browser shows neither controls nor bidi characters as such.
+    let run = repo.leakgate(&["audit", ".", "--format", "html"]);
+    assert_eq!(run.code, 1, "html: {}", run.stderr);
+    assert_clean("audit html", &run);
+    for name in SHOWN {
+        assert!(run.stdout.contains(name), "html {name}: {}", run.stdout);
     }
     // The author and summary are shown, escaped, where the format shows them.
     let run = repo.leakgate(&["history", ".", "--color", "never"]);
