@@ -54,8 +54,11 @@ impl Allowlist {
             None
         } else {
             let mut b = GlobSetBuilder::new();
-            for p in &spec.paths {
-                b.add(Glob::new(p).map_err(|e| format!("path glob '{p}': {e}"))?);
+            for (i, p) in spec.paths.iter().enumerate() {
+                let glob = Glob::new(p).map_err(|e| {
+                    format!("`paths` entry {}: {}", i + 1, super::redact::glob_error(&e))
+                })?;
+                b.add(glob);
             }
             Some(b.build().map_err(|e| e.to_string())?)
         };
@@ -131,14 +134,20 @@ impl Allowlist {
     }
 }
 
+/// The regexes compiled; an error names the entry by its position, not its text (an
+/// allowlist regex may be the very secret it allows).
 fn compile_regexes(sources: &[String]) -> Result<Vec<meta::Regex>, String> {
     sources
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             meta::Builder::new()
                 .syntax(super::syntax_config())
                 .build(r)
-                .map_err(|e| format!("regex '{r}': {}", super::one_line(&e.to_string())))
+                .map_err(|e| {
+                    let e = super::redact::regex_build_error(&e);
+                    format!("regex entry {}: {e}", i + 1)
+                })
         })
         .collect()
 }

@@ -319,7 +319,7 @@ fn compile_regex(src: &str, max_len: Option<usize>) -> Result<CompiledRegex, Str
         .nest_limit(100)
         .build()
         .parse(src)
-        .map_err(|e| one_line(&e.to_string()))?;
+        .map_err(|e| redact::regex_syntax_error(&e))?;
     let window = window_of(&hir, max_len);
     let regex = meta::Builder::new()
         .syntax(syntax_config())
@@ -332,7 +332,7 @@ fn compile_regex(src: &str, max_len: Option<usize>) -> Result<CompiledRegex, Str
                 .dfa_size_limit(Some(2 << 20)),
         )
         .build(src)
-        .map_err(|e| one_line(&e.to_string()))?;
+        .map_err(|e| redact::regex_build_error(&e))?;
     let info = regex.group_info();
     if info
         .to_index(regex_automata::PatternID::ZERO, "secret")

@@ -4,8 +4,9 @@
 //! be a secret pasted on the wrong line: errors name the file, line, column and key instead.
 
 /// `message` without the values serde quotes in it: `string "…"` becomes `a string`,
-/// ``character `…` `` `a character`, ``unknown variant `…` `` `unknown variant`. Field names
-/// (``unknown field `…` ``, ``missing field `…` ``) are keys and stay.
+/// ``character `…` `` `a character`, ``unknown variant `…` `` `unknown variant`. An unknown
+/// field's name is the file's to choose (a secret pasted as a key): it stays only when it reads
+/// as a key name ([`key_like`]). Expected field names are leakgate's and stay.
 pub fn values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
@@ -14,6 +15,7 @@ pub fn values(message: &str) -> String {
             ("string \"", Quote::Debug, "a string"),
             ("character `", Quote::Backtick, "a character"),
             ("unknown variant `", Quote::Backtick, "unknown variant"),
+            ("unknown field `", Quote::Backtick, "unknown field"),
         ]
         .into_iter()
         .filter_map(|(p, q, r)| rest.find(p).map(|at| (at, p, q, r)))
@@ -23,13 +25,26 @@ pub fn values(message: &str) -> String {
             return out;
         };
         out.push_str(&rest[..at]);
-        out.push_str(replacement);
         let value = &rest[at + prefix.len()..];
-        rest = match quote.end(value) {
-            Some(end) => &value[end..],
-            None => "",
-        };
+        let end = quote.end(value);
+        match end {
+            Some(end) if prefix == "unknown field `" && key_like(&value[..end - 1]) => {
+                out.push_str(&rest[at..at + prefix.len() + end]);
+            }
+            _ => out.push_str(replacement),
+        }
+        rest = end.map_or("", |end| &value[end..]);
     }
+}
+
+/// A name that reads as a config key (`pasword`, `allow-list`), not a value: up to 32 lowercase
+/// letters, `_`, `-` and `.`, with at most two digits.
+fn key_like(name: &str) -> bool {
+    name.len() <= 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b))
+        && name.bytes().filter(u8::is_ascii_digit).count() <= 2
 }
 
 /// How serde quotes a value.
@@ -60,6 +75,31 @@ impl Quote {
                 .map(|i| i + 1),
         }
     }
+}
+
+/// A regex syntax error without the pattern (regex-syntax's message quotes it, with a caret
+/// under the error): the kind of error and its position in the pattern, in characters.
+pub fn regex_syntax_error(e: &regex_syntax::Error) -> String {
+    let (kind, at) = match e {
+        regex_syntax::Error::Parse(e) => (e.kind().to_string(), e.span().start.column),
+        regex_syntax::Error::Translate(e) => (e.kind().to_string(), e.span().start.column),
+        _ => return "invalid regex".to_string(),
+    };
+    format!("{kind} (at character {at} of the pattern)")
+}
+
+/// A regex build error without the pattern: a syntax error as [`regex_syntax_error`]; others
+/// (size limits) do not quote it.
+pub fn regex_build_error(e: &regex_automata::meta::BuildError) -> String {
+    match e.syntax_error() {
+        Some(e) => regex_syntax_error(e),
+        None => super::one_line(&e.to_string()),
+    }
+}
+
+/// A glob error without the glob (globset's message quotes it).
+pub fn glob_error(e: &globset::Error) -> String {
+    e.kind().to_string()
 }
 
 /// The key of the `key = value` line holding byte `offset` of TOML `text`, when the offset is in
@@ -105,7 +145,25 @@ mod tests {
             values("unknown field `password`, expected `rule`"),
             "unknown field `password`, expected `rule`"
         );
+        assert_eq!(
+            values("unknown field `hf_AbCdEfGh12345678`, expected `rule`"),
+            "unknown field, expected `rule`"
+        );
         assert_eq!(values("invalid basic string"), "invalid basic string");
+    }
+
+    #[test]
+    fn regex_and_glob_errors_do_not_quote_the_pattern() {
+        let pattern = "hf_SeCrEtVaLuE(";
+        let e = regex_syntax::Parser::new().parse(pattern).unwrap_err();
+        let m = regex_syntax_error(&e);
+        assert!(!m.contains("SeCrEt"), "{m}");
+        assert!(m.contains("unclosed group") && m.contains("character"), "{m}");
+        let e = regex_automata::meta::Regex::new(pattern).unwrap_err();
+        assert!(!regex_build_error(&e).contains("SeCrEt"));
+        let e = globset::Glob::new("hf_SeCrEt[").unwrap_err();
+        let m = glob_error(&e);
+        assert!(!m.contains("SeCrEt") && m.contains("unclosed"), "{m}");
     }
 
     #[test]

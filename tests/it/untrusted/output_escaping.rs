@@ -273,6 +273,29 @@ fn config_and_baseline_errors_never_echo_values() {
             "1:1",
             "rule",
         ),
+        // Allowlist regexes and globs may be the very secret they allow; a key may be one.
+        (
+            format!("[[allowlist]]\nregexes = ['{secret}(']\n"),
+            "1:1",
+            "regex entry 1: unclosed group",
+        ),
+        (
+            format!("[[allowlist]]\npaths = ['{secret}[']\n"),
+            "1:1",
+            "`paths` entry 1: unclosed character class",
+        ),
+        (
+            format!("[[allowlist]]\n{secret} = 1\n"),
+            "2:1",
+            "unknown field, expected",
+        ),
+        (
+            format!(
+                "[[rule]]\nid = \"x\"\nprovider = \"p\"\ndescription = \"d\"\nseverity = \"low\"\nkeywords = [\"ab\"]\nregex = '(?P<secret>{secret}('\n"
+            ),
+            "1:1",
+            "regex: unclosed group",
+        ),
     ];
     for (text, position, key) in cases {
         let repo = TestRepo::new();
