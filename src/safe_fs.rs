@@ -21,6 +21,8 @@ pub enum SafeFsError {
         action: &'static str,
         kind: &'static str,
     },
+    #[error("refusing to write {path}: {why}")]
+    Refused { path: PathBuf, why: String },
     #[error("cannot {action} {path}")]
     Io {
         path: PathBuf,
@@ -133,6 +135,43 @@ fn check_regular(f: &File, path: &Path, action: &'static str) -> Result<(), Safe
     }
 }
 
+/// An existing file leakgate is about to overwrite must be its user's own and have no other
+/// name: a file another user planted (in a shared directory) would let them read the report, and
+/// a hard link would carry the write to wherever its other name lives (`~/.bashrc`).
+#[cfg(unix)]
+fn check_replaceable(f: &File, path: &Path) -> Result<(), SafeFsError> {
+    use std::os::unix::fs::MetadataExt;
+    let refused = |why: String| SafeFsError::Refused {
+        path: path.to_path_buf(),
+        why,
+    };
+    let meta = f.metadata().map_err(|source| SafeFsError::Io {
+        path: path.to_path_buf(),
+        action: "write",
+        source,
+    })?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(refused(format!(
+            "it exists and belongs to another user (uid {}); remove it or choose another path",
+            meta.uid()
+        )));
+    }
+    if meta.nlink() > 1 {
+        return Err(refused(format!(
+            "it has {} hard links, so writing it would change another file too",
+            meta.nlink()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_replaceable(_: &File, _: &Path) -> Result<(), SafeFsError> {
+    Ok(())
+}
+
 fn open_for_write(path: &Path, mode: Mode, append: bool) -> Result<File, SafeFsError> {
     let action = if append { "append to" } else { "write" };
     let mut o = OpenOptions::new();
@@ -167,6 +206,7 @@ fn open_for_write(path: &Path, mode: Mode, append: bool) -> Result<File, SafeFsE
     // planted under the name is neither truncated nor written.
     check_regular(&f, path, action)?;
     if !append {
+        check_replaceable(&f, path)?;
         f.set_len(0).map_err(io)?;
     }
     #[cfg(unix)]
@@ -289,6 +329,35 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn never_overwrites_a_hard_linked_file() {
+        let d = tempfile::tempdir().unwrap();
+        let precious = d.path().join("bashrc");
+        std::fs::write(&precious, "precious").unwrap();
+        let out = d.path().join("out.sarif");
+        std::fs::hard_link(&precious, &out).unwrap();
+        let e = create(&out, Mode::Private).unwrap_err();
+        assert!(matches!(e, SafeFsError::Refused { .. }), "{e}");
+        assert!(e.to_string().contains("hard links"), "{e}");
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
+    }
+
+    #[test]
+    fn never_overwrites_another_users_file() {
+        // Only root can give a file away; elsewhere the check is exercised by hard links above.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let planted = d.path().join("report.json");
+        std::fs::write(&planted, "").unwrap();
+        std::os::unix::fs::chown(&planted, Some(65534), Some(65534)).unwrap();
+        let e = create(&planted, Mode::Private).unwrap_err();
+        assert!(e.to_string().contains("belongs to another user"), "{e}");
+        // A new file is fine.
+        create(&d.path().join("fresh.json"), Mode::Private).unwrap();
     }
 
     #[test]
