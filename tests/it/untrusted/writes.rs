@@ -133,7 +133,13 @@ fn output_file_planted_as_a_symlink_or_fifo_is_refused() {
     // Committed by a pull request: `leakgate.sarif -> ../victim.txt`.
     symlink(&target, &repo.join("leakgate.sarif"));
     mkfifo(&repo.join("report.json"));
-    for (out, what) in [("leakgate.sarif", "symlink"), ("report.json", "FIFO")] {
+    // A hard link to the victim (a checkout unpacked from an archive can hold one).
+    std::fs::hard_link(&target, repo.join("report.sarif")).unwrap();
+    for (out, what) in [
+        ("leakgate.sarif", "symlink"),
+        ("report.json", "FIFO"),
+        ("report.sarif", "hard links"),
+    ] {
         for cmd in [
             vec!["scan", ".", "--format", "sarif", "--output", out],
             vec!["history", ".", "--format", "sarif", "--output", out],
