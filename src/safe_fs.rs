@@ -23,6 +23,11 @@ pub enum SafeFsError {
     },
     #[error("refusing to write {path}: {why}")]
     Refused { path: PathBuf, why: String },
+    #[error(
+        "not reading {path}: a directory on its path was replaced while the scan ran, and the \
+         name now leads outside the scanned directory"
+    )]
+    Escaped { path: PathBuf },
     #[error("cannot {action} {path}")]
     Io {
         path: PathBuf,
@@ -259,6 +264,164 @@ pub fn open_regular(path: &Path) -> Result<(File, std::fs::Metadata), SafeFsErro
     Ok((f, meta))
 }
 
+/// A directory a walk stays beneath. A file the walk listed is opened relative to it, and the
+/// kernel refuses a path that passes through a symlink or leaves it (`openat2` with
+/// `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, Linux 5.6 and later): a directory on the path
+/// swapped for a symlink after the walk listed it cannot turn the name into a file elsewhere.
+/// Where `openat2` is missing (older kernels, other systems, a seccomp filter), the file is
+/// opened by name and the path the kernel holds for the descriptor must lie under the directory.
+#[derive(Debug)]
+pub struct Beneath {
+    /// The directory as the walk names it (the prefix of the paths it yields).
+    root: PathBuf,
+    /// Its canonical path.
+    canon: PathBuf,
+    #[cfg(target_os = "linux")]
+    dir: Option<File>,
+}
+
+/// Whether `openat2` works here: 0 not tried yet, 1 yes, 2 no.
+#[cfg(target_os = "linux")]
+static OPENAT2: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+impl Beneath {
+    /// `root`, when it is a directory.
+    pub fn new(root: &Path) -> Option<Self> {
+        let canon = root.canonicalize().ok()?;
+        if !canon.is_dir() {
+            return None;
+        }
+        #[cfg(target_os = "linux")]
+        let dir = {
+            use std::os::unix::fs::OpenOptionsExt;
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+                .open(&canon)
+                .ok()
+        };
+        Some(Beneath {
+            root: root.to_path_buf(),
+            canon,
+            #[cfg(target_os = "linux")]
+            dir,
+        })
+    }
+
+    /// Whether this directory holds `path` (a path the walk yielded under it).
+    pub fn holds(&self, path: &Path) -> bool {
+        path.starts_with(&self.root)
+    }
+
+    /// [`open_regular`] for `path`, a path the walk yielded under this directory, never
+    /// leaving it: [`SafeFsError::Escaped`] when a directory on the path became a symlink.
+    pub fn open_regular(&self, path: &Path) -> Result<(File, std::fs::Metadata), SafeFsError> {
+        #[cfg(target_os = "linux")]
+        if let Some(opened) = self.openat2(path) {
+            let f = opened?;
+            check_regular(&f, path, "read")?;
+            let meta = f.metadata().map_err(|source| SafeFsError::Io {
+                path: path.to_path_buf(),
+                action: "read",
+                source,
+            })?;
+            return Ok((f, meta));
+        }
+        let (f, meta) = open_regular(path)?;
+        if !self.within(&f) {
+            return Err(SafeFsError::Escaped {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok((f, meta))
+    }
+
+    /// The file opened with `openat2` beneath the directory, or `None` when `openat2` cannot be
+    /// used (then the caller opens by name).
+    #[cfg(target_os = "linux")]
+    fn openat2(&self, path: &Path) -> Option<Result<File, SafeFsError>> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        use std::os::unix::ffi::OsStrExt;
+        use std::sync::atomic::Ordering;
+        let dir = self.dir.as_ref()?;
+        if OPENAT2.load(Ordering::Relaxed) == 2 {
+            return None;
+        }
+        let rel = path.strip_prefix(&self.root).ok()?;
+        let rel = std::ffi::CString::new(rel.as_os_str().as_bytes()).ok()?;
+        // SAFETY: an all-zero `open_how` is valid (no flags); its fields are then set.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC) as u64;
+        how.resolve =
+            libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+        // SAFETY: valid directory descriptor, NUL-terminated path, and `how` with its size.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir.as_raw_fd(),
+                rel.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd >= 0 {
+            OPENAT2.store(1, Ordering::Relaxed);
+            // SAFETY: a descriptor the kernel just returned, owned by nobody else.
+            return Some(Ok(unsafe { File::from_raw_fd(fd as i32) }));
+        }
+        let e = std::io::Error::last_os_error();
+        let code = e.raw_os_error();
+        if matches!(code, Some(libc::ENOSYS | libc::EPERM | libc::E2BIG))
+            && OPENAT2.load(Ordering::Relaxed) != 1
+        {
+            OPENAT2.store(2, Ordering::Relaxed);
+            return None;
+        }
+        let escaped = || SafeFsError::Escaped {
+            path: path.to_path_buf(),
+        };
+        Some(Err(match code {
+            // A symlink somewhere on the path: the file itself (swapped for one: not a regular
+            // file, skipped quietly as the walk would have) or a directory above it.
+            Some(libc::ELOOP) => {
+                let last_is_link = path
+                    .symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink());
+                if last_is_link {
+                    SafeFsError::NotRegular {
+                        path: path.to_path_buf(),
+                        action: "read",
+                        kind: "symlink",
+                    }
+                } else {
+                    escaped()
+                }
+            }
+            Some(libc::EXDEV) => escaped(),
+            _ => SafeFsError::Io {
+                path: path.to_path_buf(),
+                action: "read",
+                source: e,
+            },
+        }))
+    }
+
+    /// Whether an opened file lies under the directory, by the path the kernel holds for it.
+    fn within(&self, f: &File) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            if let Ok(p) = std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd())) {
+                return p.starts_with(&self.canon);
+            }
+        }
+        // Nothing to compare with (no /proc): the name was opened without following its last
+        // component, which is what can be checked.
+        let _ = f;
+        true
+    }
+}
+
 /// Read a small file (a hook script, a config) safely, up to `max` bytes.
 pub fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, SafeFsError> {
     use std::io::Read;
@@ -277,7 +440,7 @@ pub fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, SafeFsError> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Read, Write};
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
@@ -358,6 +521,36 @@ mod tests {
         assert!(e.to_string().contains("belongs to another user"), "{e}");
         // A new file is fine.
         create(&d.path().join("fresh.json"), Mode::Private).unwrap();
+    }
+
+    /// A tree whose `sub` directory is a symlink to a directory outside it.
+    fn escaping_tree() -> (tempfile::TempDir, std::path::PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("root");
+        let outside = d.path().join("outside");
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("k.env"), "outside").unwrap();
+        std::fs::write(root.join("real/k.env"), "inside").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("sub")).unwrap();
+        (d, root)
+    }
+
+    #[test]
+    fn beneath_never_leaves_the_directory() {
+        let (_d, root) = escaping_tree();
+        let b = Beneath::new(&root).unwrap();
+        let (mut f, _) = b.open_regular(&root.join("real/k.env")).unwrap();
+        let mut text = String::new();
+        f.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "inside");
+        let e = b.open_regular(&root.join("sub/k.env")).unwrap_err();
+        assert!(matches!(e, SafeFsError::Escaped { .. }), "{e}");
+        // The fallback (no openat2) refuses it too, by the descriptor's path.
+        let (f, _) = open_regular(&root.join("sub/k.env")).unwrap();
+        assert!(!b.within(&f));
+        let (f, _) = open_regular(&root.join("real/k.env")).unwrap();
+        assert!(b.within(&f));
     }
 
     #[test]

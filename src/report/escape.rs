@@ -100,7 +100,10 @@ mod tests {
         assert_eq!(text("c1\u{9b}2J"), "c1\\u{9b}2J");
         assert_eq!(text("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
         assert_eq!(text("\u{2066}i\u{2069}"), "\\u{2066}i\\u{2069}");
-        assert_eq!(text("a\u{200f}b\u{61c}c\u{200e}"), "a\\u{200f}b\\u{61c}c\\u{200e}");
+        assert_eq!(
+            text("a\u{200f}b\u{61c}c\u{200e}"),
+            "a\\u{200f}b\\u{61c}c\\u{200e}"
+        );
         assert_eq!(text("é ✓ \u{fffd}"), "é ✓ \u{fffd}");
         assert_eq!(lines("a\nb\x1bc\r\n"), "a\nb\\x1bc\\r\n");
         assert!(matches!(lines("a\nb"), Cow::Borrowed(_)));

@@ -158,7 +158,10 @@ mod tests {
         let e = regex_syntax::Parser::new().parse(pattern).unwrap_err();
         let m = regex_syntax_error(&e);
         assert!(!m.contains("SeCrEt"), "{m}");
-        assert!(m.contains("unclosed group") && m.contains("character"), "{m}");
+        assert!(
+            m.contains("unclosed group") && m.contains("character"),
+            "{m}"
+        );
         let e = regex_automata::meta::Regex::new(pattern).unwrap_err();
         assert!(!regex_build_error(&e).contains("SeCrEt"));
         let e = globset::Glob::new("hf_SeCrEt[").unwrap_err();

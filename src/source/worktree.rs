@@ -6,6 +6,7 @@
 //! swapped for one after the walk saw it: files are opened with `O_NOFOLLOW | O_NONBLOCK` and
 //! checked on the opened descriptor.
 
+use crate::safe_fs::Beneath;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::Read;
@@ -150,6 +151,8 @@ where
         .filter_entry(|e| e.file_name() != OsStr::new(".git"));
     let include_deps = opts.include_deps;
     let max = opts.max_file_size;
+    let beneath: Vec<Beneath> = roots.iter().filter_map(|r| Beneath::new(r)).collect();
+    let beneath = beneath.as_slice();
     builder.build_parallel().run(|| {
         let mut visit = make_visitor();
         let mut buf: Vec<u8> = Vec::new();
@@ -189,7 +192,8 @@ where
                 stats.bytes.fetch_add(meta.len(), Ordering::Relaxed);
                 return ignore::WalkState::Continue;
             }
-            let read = match open_file(entry.path(), max, &mut buf) {
+            let opened = open_file(entry.path(), beneath, max, &mut buf);
+            let read = match opened {
                 Ok(Opened::Text(mut file)) => visit(WalkedFile {
                     path: entry.path(),
                     head: &mut buf,
@@ -276,12 +280,22 @@ enum Opened {
     NotRegular,
 }
 
-/// Open a file the walk found, without following a symlink or blocking on a FIFO, check on the
-/// opened descriptor that it is a regular file, and read its first [`BINARY_PROBE`] bytes into
-/// `buf` to tell text from binary.
-fn open_file(path: &Path, max: Option<u64>, buf: &mut Vec<u8>) -> std::io::Result<Opened> {
+/// Open a file the walk found, without following a symlink or blocking on a FIFO and without
+/// leaving the walk root it was found under (see [`Beneath`]), check on the opened descriptor
+/// that it is a regular file, and read its first [`BINARY_PROBE`] bytes into `buf` to tell text
+/// from binary.
+fn open_file(
+    path: &Path,
+    roots: &[Beneath],
+    max: Option<u64>,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Opened> {
     use crate::safe_fs::{SafeFsError, open_regular};
-    let (mut f, meta) = match open_regular(path) {
+    let opened = match roots.iter().find(|r| r.holds(path)) {
+        Some(root) => root.open_regular(path),
+        None => open_regular(path),
+    };
+    let (mut f, meta) = match opened {
         Ok(opened) => opened,
         Err(SafeFsError::NotRegular { .. }) => return Ok(Opened::NotRegular),
         Err(SafeFsError::Io { source, .. }) => return Err(source),

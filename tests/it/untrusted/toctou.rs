@@ -63,3 +63,59 @@ fn files_swapped_for_fifos_or_symlinks_during_the_walk_are_never_followed_or_wai
         }
     });
 }
+
+#[test]
+fn a_directory_swapped_for_a_symlink_during_the_walk_is_never_followed() {
+    let dir = TestRepo::plain();
+    let outside = TestRepo::plain();
+    let secret = Gen::new(1541).anthropic();
+    // Outside the tree: a directory whose `k.env` holds a key.
+    let elsewhere = outside.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("k.env"), format!("KEY={secret}\n")).unwrap();
+    let parked = outside.join("parked");
+    std::fs::create_dir(&parked).unwrap();
+    const DIRS: usize = 40;
+    for i in 0..DIRS {
+        dir.write(&format!("d{i}/k.env"), "plain text\n");
+    }
+    let stop = AtomicBool::new(false);
+    let root = dir.path().to_path_buf();
+    std::thread::scope(|s| {
+        // Keep replacing each directory by a symlink to `elsewhere`, and putting it back.
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                for i in 0..DIRS {
+                    let d = root.join(format!("d{i}"));
+                    let away = parked.join(format!("d{i}"));
+                    if std::fs::rename(&d, &away).is_ok() {
+                        let _ = std::os::unix::fs::symlink(&elsewhere, &d);
+                        std::thread::yield_now();
+                        let _ = std::fs::remove_file(&d);
+                        let _ = std::fs::rename(&away, &d);
+                    }
+                }
+            }
+        });
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = Stop(&stop);
+        for round in 0..60 {
+            let run = run_bounded(dir.path(), &["scan", ".", "--format", "json"]);
+            assert!(
+                !run.stdout.contains("anthropic"),
+                "round {round}: read a file outside the tree through a swapped directory: {}",
+                run.stdout
+            );
+            assert!(
+                run.code == 0 || run.code == 2,
+                "round {round}: {}",
+                run.stderr
+            );
+        }
+    });
+}
