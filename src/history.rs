@@ -128,6 +128,9 @@ pub struct HistoryScan {
     /// Blobs that exist but were not scanned (over `--max-file-size`, or unreadable): a
     /// working-tree file with the same content must be read, not taken as known.
     pub unscanned: IdSet,
+    /// Range mode: findings in files the range changed whose secret was already in the file
+    /// before the range (not reported: the range did not add them).
+    pub already_there: u64,
 }
 
 impl HistoryScan {
@@ -153,7 +156,9 @@ impl HistoryScan {
             known_blobs,
             blob_hits,
             unscanned,
+            already_there,
         } = other;
+        self.already_there += already_there;
         self.findings.extend(findings);
         self.objects_scanned += objects_scanned;
         self.blobs_scanned += blobs_scanned;
@@ -1134,9 +1139,17 @@ fn scan_range(
     let mut locs = Locations::default();
     for (id, list) in introduced {
         let reachable = graph.reachable.contains(&id);
+        let parents = graph.commits.get(&id).map_or(&[][..], |c| &c.parents[..]);
         for (path, blob) in list {
-            for hit in c.blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]) {
-                locs.add(hit, path.clone(), Some(id), Some(blob), reachable);
+            let hits = c.blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]);
+            let prior = prior_presence(repo, &graph, &sel.selected, parents, &path, hits);
+            for (hit, prior) in hits.iter().zip(prior) {
+                match prior {
+                    // The commit that first put it there (in the range) reports it.
+                    Some(Prior::InRange) => {}
+                    Some(Prior::BeforeRange) => out.already_there += 1,
+                    None => locs.add(hit, path.clone(), Some(id), Some(blob), reachable),
+                }
             }
         }
         for hit in c.commit_msg_hits.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
@@ -1171,6 +1184,70 @@ fn scan_range(
     Ok(out)
 }
 
+/// Where a secret found in a file a commit changed already was, at the same path, in one of the
+/// commit's parents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prior {
+    /// In a parent the range selects: that commit's version reports it.
+    InRange,
+    /// Only in a parent before the range: the secret predates the range, which did not add it
+    /// (it changed another line of the file).
+    BeforeRange,
+}
+
+/// For each hit in `path` of a commit with `parents`, whether its secret was already in a
+/// parent's version of that path (see [`Prior`]). A parent version that cannot be read counts as
+/// not holding it: the finding is then reported.
+fn prior_presence(
+    repo: &gix::Repository,
+    graph: &Graph,
+    selected: &IdSet,
+    parents: &[ObjectId],
+    path: &BString,
+    hits: &[Finding],
+) -> Vec<Option<Prior>> {
+    let mut prior = vec![None; hits.len()];
+    if hits.is_empty() {
+        return prior;
+    }
+    let needles: Vec<&[u8]> = hits.iter().map(|h| h.raw_secret.as_slice()).collect();
+    for p in parents {
+        let Some(blob) = graph
+            .commits
+            .get(p)
+            .and_then(|pc| blob_at(repo, pc.tree, path))
+        else {
+            continue;
+        };
+        let Some(found) = blob::open(repo, blob)
+            .ok()
+            .and_then(|b| b.find_each(&needles).ok())
+        else {
+            continue;
+        };
+        let here = if selected.contains(p) {
+            Prior::InRange
+        } else {
+            Prior::BeforeRange
+        };
+        for (slot, found) in prior.iter_mut().zip(found) {
+            if found && *slot != Some(Prior::InRange) {
+                *slot = Some(here);
+            }
+        }
+    }
+    prior
+}
+
+/// The blob at `path` in `tree`, if there is one.
+fn blob_at(repo: &gix::Repository, tree: ObjectId, path: &BString) -> Option<ObjectId> {
+    let tree = repo.find_tree(tree).ok()?;
+    let entry = tree
+        .lookup_entry_by_path(gix::path::from_bstr(path.as_bstr()).ok()?.as_ref())
+        .ok()??;
+    entry.mode().is_blob().then(|| entry.object_id())
+}
+
 /// The files merge commit `commit` takes from a merged parent that had left them as the merge
 /// base had them, where the first parent had changed them: the merge undoes the first parent's
 /// change, and can bring back a secret the first parent removed. Returns (path, blob, the first
@@ -1187,13 +1264,7 @@ fn reverted_by_merge(
     let Some(first_tree) = graph.commits.get(&first).map(|c| c.tree) else {
         return Vec::new();
     };
-    let blob_at = |tree: ObjectId, path: &BString| -> Option<ObjectId> {
-        let tree = repo.find_tree(tree).ok()?;
-        let entry = tree
-            .lookup_entry_by_path(gix::path::from_bstr(path.as_bstr()).ok()?.as_ref())
-            .ok()??;
-        entry.mode().is_blob().then(|| entry.object_id())
-    };
+    let blob_at = |tree: ObjectId, path: &BString| blob_at(repo, tree, path);
     let mut changed = Vec::new();
     differ.introduced(commit.tree, &[first_tree], &mut changed);
     let mut out = Vec::new();

@@ -123,6 +123,7 @@ pub(super) fn history_report(
             .collect(),
             skipped_files: Skipped::too_large(&scan.too_large),
             not_listed: scan.not_listed,
+            already_there: scan.already_there,
             warnings: scan.warnings,
             error_details: errors,
             objects_scanned: Some(scan.objects_scanned),

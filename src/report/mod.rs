@@ -96,6 +96,11 @@ pub struct Summary {
     /// History scans: the repository is a shallow clone; older history was not scanned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shallow: Option<bool>,
+    /// Range scans: findings in files the range changed whose secret was already there before
+    /// the range (the range changed another line). Not reported, since the range did not add
+    /// them; a full `history` or `audit` reports them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub already_there: u64,
     /// The baseline applied, if any: how many findings it suppressed, which entries are stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::BaselineSummary>,
@@ -126,6 +131,10 @@ impl Summary {
         self.suppressed_by_repository =
             s.by_repo_config + s.inline + self.suppressed_by_repo_baseline;
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How much a notice matters.
@@ -219,6 +228,16 @@ impl Summary {
                 "incomplete: some content could not be read; this does not prove the absence of secrets"
                     .to_string(),
             None);
+        }
+        if self.already_there > 0 {
+            push(
+                Level::Note,
+                format!(
+                    "{} already in files this range changed, before it (the range did not add them; a full `leakgate history` reports them)",
+                    plural(self.already_there, "secret was", "secrets were")
+                ),
+                None,
+            );
         }
         for (label, n) in &self.suppressed_by_allowlist {
             push(

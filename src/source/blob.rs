@@ -44,6 +44,35 @@ impl Blob {
         Ok(memchr::memchr(0, first).is_some())
     }
 
+    /// Which of `needles` occur in the blob. A streamed blob is read in windows that overlap by
+    /// the longest needle, so memory stays bounded and a needle across two windows is found.
+    pub fn find_each(self, needles: &[&[u8]]) -> std::io::Result<Vec<bool>> {
+        const WINDOW: u64 = 8 << 20;
+        let mut found = vec![false; needles.len()];
+        let mut search = |hay: &[u8]| {
+            for (f, n) in found.iter_mut().zip(needles) {
+                *f = *f || (!n.is_empty() && memchr::memmem::find(hay, n).is_some());
+            }
+        };
+        match self {
+            Blob::Whole(d) => search(&d),
+            Blob::Stream { mut reader, .. } => {
+                let keep = needles.iter().map(|n| n.len()).max().unwrap_or(1) - 1;
+                let mut buf = Vec::new();
+                loop {
+                    let before = buf.len();
+                    (&mut reader).take(WINDOW).read_to_end(&mut buf)?;
+                    if buf.len() == before {
+                        break;
+                    }
+                    search(&buf);
+                    buf.drain(..buf.len().saturating_sub(keep));
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Every line (without its `\n` or `\r\n`) in order, read in pieces for a streamed blob.
     pub fn for_each_line(self, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
         let strip = |l: &[u8]| -> usize {

@@ -446,3 +446,67 @@ fn pre_push_applies_what_the_destination_has_and_reads_ref_names() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(field(&run.findings(), "source"), ["ref-name"]);
 }
+
+/// A change that edits another line of a file holding an old secret did not add it: the CI
+/// range and pre-push pass (with a note), while a secret the change adds to the same file, or
+/// adds in one commit and edits around in the next, is reported once, at the commit that added it.
+#[test]
+fn a_secret_already_in_an_edited_file_is_not_the_changes() {
+    let (repo, _remote) = with_origin();
+    let mut g = Gen::new(1610);
+    let (old, new) = (g.huggingface(), g.anthropic());
+    repo.write("settings.py", format!("DEBUG = True\nTOKEN = \"{old}\"\n"))
+        .commit_all("settings");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let base = repo.rev("HEAD");
+    repo.write("settings.py", format!("DEBUG = False\nTOKEN = \"{old}\"\n"))
+        .commit_all("turn debug off");
+    let head = repo.rev("HEAD");
+    let run = ci(
+        &repo,
+        &["--base", &base, "--head", &head, "--format", "json"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.json()["summary"]["already_there"], 1, "{}", run.stdout);
+    let run = ci(&repo, &["--base", &base, "--head", &head], &[]);
+    assert!(
+        run.stdout
+            .contains("1 secret was already in files this range changed"),
+        "{}",
+        run.stdout
+    );
+    let push = format!("refs/heads/main {head} refs/heads/main {base}\n");
+    assert_eq!(pre_push(&repo, &push).code, 0);
+    // The full history still has it.
+    assert_eq!(repo.leakgate(&["history", "."]).code, 1);
+    // Now a new key in the same file, then another edit of the file.
+    repo.write(
+        "settings.py",
+        format!("DEBUG = False\nTOKEN = \"{old}\"\nANTHROPIC = \"{new}\"\n"),
+    )
+    .commit_all("add anthropic");
+    let added = repo.rev("HEAD");
+    repo.write(
+        "settings.py",
+        format!("DEBUG = True\nTOKEN = \"{old}\"\nANTHROPIC = \"{new}\"\n"),
+    )
+    .commit_all("debug on again");
+    let head = repo.rev("HEAD");
+    let run = ci(
+        &repo,
+        &["--base", &base, "--head", &head, "--format", "json"],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run.findings();
+    assert_eq!(
+        field(&f, "rule_id"),
+        ["anthropic-api-key"],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(f[0]["commit"]["id"], added.as_str(), "{}", run.stdout);
+    let push = format!("refs/heads/main {head} refs/heads/main {base}\n");
+    assert_eq!(pre_push(&repo, &push).code, 1);
+}
