@@ -128,6 +128,9 @@ pub struct HistoryScan {
     /// Blobs that exist but were not scanned (over `--max-file-size`, or unreadable): a
     /// working-tree file with the same content must be read, not taken as known.
     pub unscanned: IdSet,
+    /// Range mode: the paths of binary files the range added or changed (not scanned), at most
+    /// [`MAX_NAMED`].
+    pub binary_paths: Vec<String>,
     /// Range mode: findings in files the range changed whose secret was already in the file
     /// before the range (not reported: the range did not add them).
     pub already_there: u64,
@@ -157,8 +160,10 @@ impl HistoryScan {
             blob_hits,
             unscanned,
             already_there,
+            binary_paths,
         } = other;
         self.already_there += already_there;
+        self.binary_paths.extend(binary_paths);
         self.findings.extend(findings);
         self.objects_scanned += objects_scanned;
         self.blobs_scanned += blobs_scanned;
@@ -208,11 +213,25 @@ struct Collected {
     tags: IdMap<ObjectId, TagMeta>,
     tag_msg_hits: IdMap<ObjectId, Hits>,
     binary: u64,
+    /// The first [`MAX_NAMED`] binary blobs (a range names their paths).
+    binary_ids: Vec<ObjectId>,
     large: u64,
     too_large: Vec<(String, u64)>,
     not_listed: Vec<NotListed>,
     /// Blobs that exist but were not scanned.
     unscanned: Vec<ObjectId>,
+}
+
+/// Most binary files a range names (the rest are counted).
+pub const MAX_NAMED: usize = 1_000;
+
+impl Collected {
+    fn note_binary(&mut self, id: ObjectId) {
+        self.binary += 1;
+        if self.binary_ids.len() < MAX_NAMED {
+            self.binary_ids.push(id);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -259,7 +278,7 @@ fn blob_gate(id: &gix::oid, data: &[u8], max: Option<u64>, c: &Mutex<Collected>)
         return false;
     }
     if memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some() {
-        lock(c).binary += 1;
+        lock(c).note_binary(id.to_owned());
         return false;
     }
     true
@@ -324,7 +343,7 @@ fn scan_blob_by_id(
             BlobOutcome::Read(scanned.bytes)
         }
         Ok(None) => {
-            lock(c).binary += 1;
+            lock(c).note_binary(id);
             BlobOutcome::Read(size)
         }
         Err(e) => BlobOutcome::Unreadable(e.to_string()),
@@ -1136,6 +1155,7 @@ fn scan_range(
     let mut head_locator = TreeLocator::new(repo, Some(&head_locator_targets));
     head_locator.check_missing = false;
     let head_secrets = head_secrets(&graph, &refs, &mut head_locator, &c.blob_hits);
+    out.binary_paths = name_skipped_by_path(&introduced, &mut c);
     let mut locs = Locations::default();
     for (id, list) in introduced {
         let reachable = graph.reachable.contains(&id);
@@ -1182,6 +1202,34 @@ fn scan_range(
     out.too_large = std::mem::take(&mut c.too_large);
     out.not_listed = std::mem::take(&mut c.not_listed);
     Ok(out)
+}
+
+/// A range knows the path of every blob it skipped: too-large blobs are named by path (with
+/// their id), and the paths of binary blobs are returned (sorted, at most [`MAX_NAMED`]).
+fn name_skipped_by_path(
+    introduced: &[(ObjectId, Vec<(BString, ObjectId)>)],
+    c: &mut Collected,
+) -> Vec<String> {
+    let mut path_of: IdMap<ObjectId, &BString> = IdMap::default();
+    for (path, blob) in introduced.iter().flat_map(|(_, list)| list) {
+        path_of.entry(*blob).or_insert(path);
+    }
+    for (name, _) in &mut c.too_large {
+        let id = name
+            .strip_prefix("blob ")
+            .and_then(|hex| ObjectId::from_hex(hex.as_bytes()).ok());
+        if let Some(path) = id.and_then(|id| path_of.get(&id)) {
+            *name = format!("{path} ({name})");
+        }
+    }
+    let mut binary: Vec<String> = c
+        .binary_ids
+        .iter()
+        .filter_map(|id| path_of.get(id).map(|p| p.to_string()))
+        .collect();
+    binary.sort();
+    binary.dedup();
+    binary
 }
 
 /// Where a secret found in a file a commit changed already was, at the same path, in one of the

@@ -124,6 +124,7 @@ pub(super) fn history_report(
             skipped_files: Skipped::too_large(&scan.too_large),
             not_listed: scan.not_listed,
             already_there: scan.already_there,
+            skipped_binary_files: scan.binary_paths,
             warnings: scan.warnings,
             error_details: errors,
             objects_scanned: Some(scan.objects_scanned),

@@ -47,6 +47,7 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
         findings,
         bytes,
         binary,
+        binary_paths,
         scanned,
         too_large,
         not_listed,
@@ -71,6 +72,7 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
             .into_iter()
             .collect(),
             skipped_files: Skipped::too_large(&too_large),
+            skipped_binary_files: binary_paths,
             not_listed,
             error_details: errors,
             incomplete,
@@ -101,6 +103,8 @@ struct Tally {
     findings: Vec<Finding>,
     bytes: u64,
     binary: u64,
+    /// The first [`crate::history::MAX_NAMED`] of them.
+    binary_paths: Vec<String>,
     scanned: u64,
     too_large: Vec<(String, u64)>,
     not_listed: Vec<NotListed>,
@@ -168,6 +172,9 @@ fn scan_file(
         Ok(Some(s)) => s,
         Ok(None) => {
             tally.binary += 1;
+            if tally.binary_paths.len() < crate::history::MAX_NAMED {
+                tally.binary_paths.push(file.path.to_string());
+            }
             return Ok(());
         }
         Err(e) => {

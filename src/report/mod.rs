@@ -45,6 +45,10 @@ pub struct Summary {
     /// Files and blobs not scanned because of their size (`--max-file-size`), by path.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped_files: Vec<Skipped>,
+    /// Gates: the binary files the change adds or modifies, not scanned (at most 1,000 named;
+    /// `skipped_by_reason.binary` counts them all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_binary_files: Vec<String>,
     /// Files or blobs with more findings than are listed per source, and how many more.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_listed: Vec<NotListed>,
@@ -184,6 +188,32 @@ impl Summary {
             push(
                 Level::Warning,
                 format!("{}: not scanned, {} bytes ({})", f.path, f.bytes, f.reason),
+                None,
+            );
+        }
+        if !self.skipped_binary_files.is_empty() {
+            let n = self.skipped_binary_files.len();
+            let shown: Vec<&str> = self
+                .skipped_binary_files
+                .iter()
+                .take(10)
+                .map(String::as_str)
+                .collect();
+            let more = if n > shown.len() {
+                format!(
+                    " and {} more (summary.skipped_binary_files)",
+                    n - shown.len()
+                )
+            } else {
+                String::new()
+            };
+            push(
+                Level::Note,
+                format!(
+                    "{} not scanned: {}{more}",
+                    plural(n as u64, "binary file", "binary files"),
+                    shown.join(", ")
+                ),
                 None,
             );
         }

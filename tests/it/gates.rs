@@ -510,3 +510,54 @@ fn a_secret_already_in_an_edited_file_is_not_the_changes() {
     let push = format!("refs/heads/main {head} refs/heads/main {base}\n");
     assert_eq!(pre_push(&repo, &push).code, 1);
 }
+
+/// Binary files a change adds are not scanned, and every gate says which.
+#[test]
+fn every_gate_names_the_binary_files_it_did_not_scan() {
+    let (repo, _remote) = with_origin();
+    repo.write("README.md", "hello\n").commit_all("readme");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let base = repo.rev("HEAD");
+    std::fs::write(repo.join("logo.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    std::fs::write(repo.join("model.bin"), [0u8, 1, 2, 3, 0, 9]).unwrap();
+    repo.git(&["add", "-A"]);
+    let run = repo.leakgate(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let names = run.json()["summary"]["skipped_binary_files"].clone();
+    assert_eq!(
+        names,
+        serde_json::json!(["logo.png", "model.bin"]),
+        "{}",
+        run.stdout
+    );
+    let run = repo.leakgate(&["staged", "--color", "never"]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("2 binary files not scanned: logo.png, model.bin"),
+        "{all}"
+    );
+    repo.git(&["commit", "-q", "-m", "images"]);
+    let head = repo.rev("HEAD");
+    let run = ci(
+        &repo,
+        &["--base", &base, "--head", &head, "--format", "json"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["skipped_binary_files"], names);
+    let run = ci(
+        &repo,
+        &["--base", &base, "--head", &head, "--format", "sarif"],
+        &[],
+    );
+    assert!(
+        run.stdout.contains("2 binary files not scanned"),
+        "{}",
+        run.stdout
+    );
+    let run = pre_push(
+        &repo,
+        &format!("refs/heads/main {head} refs/heads/main {base}\n"),
+    );
+    assert_eq!(run.json()["summary"]["skipped_binary_files"], names);
+}

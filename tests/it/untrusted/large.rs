@@ -92,11 +92,9 @@ fn a_30_mb_staged_file_ending_in_a_token_is_blocked_by_every_gate() {
         "json",
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.json()["summary"]["skipped_files"]
-            .to_string()
-            .contains("blob ")
-    );
+    // Named by its path, with the blob id.
+    let skipped = run.json()["summary"]["skipped_files"].to_string();
+    assert!(skipped.contains("logs/server.log (blob "), "{skipped}");
 }
 
 #[test]
