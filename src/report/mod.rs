@@ -269,7 +269,9 @@ impl Summary {
                 None,
             );
         }
-        for (label, n) in &self.suppressed_by_allowlist {
+        // Allowlists that suppressed nothing are in the JSON map only (a hook's every run
+        // would otherwise print a line per allowlist).
+        for (label, n) in self.suppressed_by_allowlist.iter().filter(|(_, n)| **n > 0) {
             push(
                 Level::Note,
                 format!(
