@@ -160,10 +160,34 @@ pub(super) fn warn_about_repository_suppressions(s: &mut crate::report::Summary,
     .map(|(k, what)| format!("{k} by {what}"))
     .collect();
     s.warnings.push(format!(
-        "the scanned repository's own files suppressed {n} finding{} ({}); `leakgate {command} --no-repo-config --no-inline-allow` shows them",
+        "the scanned repository's own files suppressed {n} finding{} ({}); `{}` shows them",
         if n == 1 { "" } else { "s" },
-        how.join(", ")
+        how.join(", "),
+        rerun_with(command, &["--no-repo-config", "--no-inline-allow"])
     ));
+}
+
+/// The command line of this run with `extra` options added, shell-quoted, to suggest in a
+/// message (`leakgate audit /src/repo --no-repo-config`); a hook's run (`hook run …`, whose
+/// input git supplies) is suggested as `leakgate COMMAND …` instead.
+fn rerun_with(command: &str, extra: &[&str]) -> String {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut words: Vec<String> = vec!["leakgate".to_string()];
+    if args.first().is_some_and(|a| a == "hook") || args.is_empty() {
+        words.push(command.to_string());
+    } else {
+        words.extend(args.iter().map(|a| crate::report::escape::shell(a).into_owned()));
+    }
+    words.extend(
+        extra
+            .iter()
+            .filter(|e| !args.iter().any(|a| a == *e))
+            .map(|e| e.to_string()),
+    );
+    words.join(" ")
 }
 
 /// The shared tail of every scanning command: finalize, write, outcome.
