@@ -179,7 +179,10 @@ fn rerun_with(command: &str, extra: &[&str]) -> String {
     if args.first().is_some_and(|a| a == "hook") || args.is_empty() {
         words.push(command.to_string());
     } else {
-        words.extend(args.iter().map(|a| crate::report::escape::shell(a).into_owned()));
+        words.extend(
+            args.iter()
+                .map(|a| crate::report::escape::shell(a).into_owned()),
+        );
     }
     words.extend(
         extra

@@ -14,34 +14,65 @@ use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// The repositories the scanned paths live in, for tracked-directory and exposure questions.
-struct Repos(Vec<RepoView>);
+/// The repositories the scanned paths live in, for tracked-directory and exposure questions:
+/// those holding the scan roots, and any other a file with findings turns out to be in (a
+/// directory of clones, a repository nested in another without being a submodule).
+struct Repos {
+    views: Vec<RepoView>,
+    /// Directory of a file with findings -> the repository holding it (index into `views`).
+    by_dir: std::collections::HashMap<PathBuf, Option<usize>>,
+}
 
 impl Repos {
     fn discover(roots: &[PathBuf]) -> Result<Self> {
-        let mut views: Vec<RepoView> = Vec::new();
+        let mut repos = Repos {
+            views: Vec::new(),
+            by_dir: Default::default(),
+        };
         for root in roots {
             if let Some(v) = RepoView::discover(root)? {
-                if !views.iter().any(|e| e.workdir() == v.workdir()) {
-                    views.push(v);
-                }
+                repos.add(v);
             }
         }
-        // Longest workdir first so nested repositories win.
-        views.sort_by_key(|v| std::cmp::Reverse(v.workdir().as_os_str().len()));
-        Ok(Repos(views))
+        Ok(repos)
     }
 
-    fn for_path(&self, abs: &Path) -> Option<(&RepoView, gix::bstr::BString)> {
-        self.0
-            .iter()
-            .find_map(|v| v.relative(abs).map(|rel| (v, rel)))
+    fn add(&mut self, v: RepoView) -> usize {
+        match self.views.iter().position(|e| e.workdir() == v.workdir()) {
+            Some(i) => i,
+            None => {
+                self.views.push(v);
+                self.views.len() - 1
+            }
+        }
+    }
+
+    /// The repository whose working tree holds `abs` (the innermost), and the path in it.
+    fn for_path(
+        &mut self,
+        abs: &Path,
+    ) -> Result<Option<(&RepoView, gix::bstr::BString)>, crate::source::git::GitError> {
+        let Some(dir) = abs.parent() else {
+            return Ok(None);
+        };
+        let i = match self.by_dir.get(dir) {
+            Some(i) => *i,
+            None => {
+                let found = RepoView::discover(dir)?.map(|v| self.add(v));
+                self.by_dir.insert(dir.to_path_buf(), found);
+                found
+            }
+        };
+        Ok(i.and_then(|i| {
+            let v = &self.views[i];
+            v.relative(abs).map(|rel| (v, rel))
+        }))
     }
 }
 
 impl TrackedDirs for Repos {
     fn has_tracked_files(&self, dir: &Path) -> bool {
-        self.0.iter().any(|v| v.has_tracked_files(dir))
+        self.views.iter().any(|v| v.has_tracked_files(dir))
     }
 }
 
@@ -256,8 +287,16 @@ pub(super) fn collect(
     }
     let mut errors = stats.errors.clone();
     let mut findings = Vec::new();
+    let mut repos = repos;
     for mut ff in collected.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        if let Some((view, rel)) = repos.for_path(&ff.abs) {
+        let found = repos.for_path(&ff.abs).unwrap_or_else(|e| {
+            errors.push(FileError {
+                path: ff.abs.display().to_string(),
+                error: format!("exposure unknown: {e}"),
+            });
+            None
+        });
+        if let Some((view, rel)) = found {
             let secrets: Vec<&[u8]> = ff.findings.iter().map(|f| f.matched.as_slice()).collect();
             match view.exposures(rel.as_ref(), &secrets) {
                 Ok(exposures) => {

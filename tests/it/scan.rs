@@ -111,6 +111,53 @@ fn outside_a_repository_is_file() {
     assert_eq!(field(&run.findings(), "exposure"), ["file"]);
 }
 
+/// A directory of clones, and a clone nested inside a repository without being a submodule:
+/// each file's exposure comes from the repository that holds it.
+#[test]
+fn each_file_gets_the_exposure_of_its_own_repository() {
+    let dir = TestRepo::plain();
+    let mut g = Gen::new(120);
+    let (committed, ignored) = (g.anthropic(), g.huggingface());
+    let make = |rel: &str| {
+        let d = dir.join(rel);
+        std::fs::create_dir_all(&d).unwrap();
+        dir.git_in(&d, &["init", "-q", "-b", "main"]);
+        dir.git_in(&d, &["config", "user.name", "T"]);
+        dir.git_in(&d, &["config", "user.email", "t@example.org"]);
+        dir.write(&format!("{rel}/.gitignore"), ".envrc\n");
+        dir.write(&format!("{rel}/deploy.env"), format!("KEY={committed}\n"));
+        dir.git_in(&d, &["add", "-A"]);
+        dir.git_in(&d, &["commit", "-q", "-m", "i"]);
+        dir.write(&format!("{rel}/.envrc"), format!("HF={ignored}\n"));
+    };
+    make("one");
+    make("two");
+    make("one/vendor/three");
+    let run = dir.leakgate(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut got: Vec<(String, String)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap().to_string();
+            (s("path"), s("exposure"))
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String)> = [
+        ("one/.envrc", "ignored"),
+        ("one/deploy.env", "committed"),
+        ("one/vendor/three/.envrc", "ignored"),
+        ("one/vendor/three/deploy.env", "committed"),
+        ("two/.envrc", "ignored"),
+        ("two/deploy.env", "committed"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want, "{}", run.stdout);
+}
+
 #[test]
 fn exposures_in_one_file_are_per_secret() {
     let repo = TestRepo::new();
