@@ -2,7 +2,8 @@
 //! secret (pushed > committed > local-only > unreachable), its first exposure, every location,
 //! and a rotation plan: the provider's steps, what to check afterwards, and how to clean history.
 
-use crate::finding::{Exposure, Finding};
+use crate::finding::Finding;
+use crate::source::Exposure;
 // Every name leakgate puts into a command it suggests is quoted for the shell.
 use crate::report::escape::shell;
 use crate::rules::Severity;

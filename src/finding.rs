@@ -1,77 +1,13 @@
-//! Findings: what a match becomes once it has a location, an exposure, a fingerprint and a
-//! redacted value; plus config-level allowlist filtering with per-allowlist counts.
+//! Findings: a secret with its rule, location, exposure, fingerprint and redacted value, and
+//! what happens to findings once made: config-level allowlists and inline markers (with
+//! per-allowlist counts), commit text scrubbed of secrets. Findings are made from the engine's
+//! matches by the `content` module.
 
-use crate::engine::Match;
-use crate::rules::{Confidence, Rotation, Rule, RuleSet, Severity};
+use crate::rules::{Confidence, Rotation, RuleSet, Severity};
+use crate::source::{Exposure, SourceKind};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-
-/// Where a working-tree finding lives (DESIGN.md, "Exposure").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Exposure {
-    Ignored,
-    Untracked,
-    Staged,
-    Committed,
-    Modified,
-    File,
-    Reachable,
-    Unreachable,
-    /// Gates: a secret the branch had removed, brought back (a merge that takes the other side's
-    /// older version of a file): entering the branch again.
-    Reintroduced,
-}
-
-impl Exposure {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Exposure::Ignored => "ignored",
-            Exposure::Untracked => "untracked",
-            Exposure::Staged => "staged",
-            Exposure::Committed => "committed",
-            Exposure::Modified => "modified",
-            Exposure::File => "file",
-            Exposure::Reachable => "reachable",
-            Exposure::Unreachable => "unreachable",
-            Exposure::Reintroduced => "reintroduced",
-        }
-    }
-
-    /// One-line explanation for humans.
-    pub fn explain(self) -> &'static str {
-        match self {
-            Exposure::Ignored => {
-                "gitignored, never committed here: local only, but on disk, in backups and syncs"
-            }
-            Exposure::Untracked => "untracked: one `git add -A` away from a commit",
-            Exposure::Staged => "staged: the next commit will contain it",
-            Exposure::Committed => "committed: HEAD contains it",
-            Exposure::Modified => "in unstaged edits of a tracked file",
-            Exposure::File => "not inside a git repository",
-            Exposure::Reachable => "in history reachable from a ref",
-            Exposure::Unreachable => "in an unreachable object",
-            Exposure::Reintroduced => {
-                "reintroduced: the branch had removed it, and this brings it back (a merge taking an older version)"
-            }
-        }
-    }
-}
-
-/// Where the bytes of a finding came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceKind {
-    File,
-    Blob,
-    CommitMessage,
-    TagMessage,
-    /// A commit's author or committer name or e-mail.
-    CommitHeader,
-    /// The name of a ref being pushed.
-    RefName,
-}
 
 /// Commit attribution of a history finding.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -141,26 +77,6 @@ pub enum Suppression {
     Rule(String),
 }
 
-impl SourceKind {
-    /// The name JSON gives it: `file`, `blob`, `commit-message`, `tag-message`,
-    /// `commit-header`, `ref-name`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::File => "file",
-            SourceKind::Blob => "blob",
-            SourceKind::CommitMessage => "commit-message",
-            SourceKind::TagMessage => "tag-message",
-            SourceKind::CommitHeader => "commit-header",
-            SourceKind::RefName => "ref-name",
-        }
-    }
-
-    /// Whether the secret is in text about a commit or ref (no file path), not in a file.
-    pub fn is_message(self) -> bool {
-        !matches!(self, SourceKind::File | SourceKind::Blob)
-    }
-}
-
 impl Finding {
     /// "commit message", "tag message", "commit header", "ref name", "file" or "blob".
     pub fn source_label(&self) -> &'static str {
@@ -214,39 +130,6 @@ pub fn redact(secret: &[u8]) -> String {
     out
 }
 
-/// Byte position -> (line, column), both 1-based, for positions visited in increasing order.
-pub struct LineIndex<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    line: usize,
-    line_start: usize,
-}
-
-impl<'a> LineIndex<'a> {
-    pub fn new(buf: &'a [u8]) -> Self {
-        LineIndex {
-            buf,
-            pos: 0,
-            line: 1,
-            line_start: 0,
-        }
-    }
-
-    /// Line and column of `offset`. Offsets must not decrease between calls (else it restarts).
-    pub fn locate(&mut self, offset: usize) -> (usize, usize) {
-        if offset < self.pos {
-            *self = LineIndex::new(self.buf);
-        }
-        let offset = offset.min(self.buf.len());
-        for p in memchr::memchr_iter(b'\n', &self.buf[self.pos..offset]) {
-            self.line += 1;
-            self.line_start = self.pos + p + 1;
-        }
-        self.pos = offset;
-        (self.line, offset - self.line_start + 1)
-    }
-}
-
 /// Options that shape every finding.
 #[derive(Debug, Clone, Default)]
 pub struct FindingOptions {
@@ -256,207 +139,6 @@ pub struct FindingOptions {
     pub fingerprint_key: Option<std::sync::Arc<[u8]>>,
     /// Inline allow markers suppress findings (false with `--no-inline-allow`).
     pub honour_inline: bool,
-}
-
-/// Build findings for the matches in one buffer. Matches below the confidence floor are dropped.
-pub fn from_matches(
-    rules: &RuleSet,
-    buf: &[u8],
-    matches: &[Match],
-    path: &str,
-    source: SourceKind,
-    exposure: Exposure,
-    opts: &FindingOptions,
-) -> Vec<Finding> {
-    let mut sink = FindingSink::new(rules, path, source, exposure, opts);
-    sink.window(buf, 0, buf.len(), matches);
-    sink.finish().0
-}
-
-/// Scan `content` of any size (in windows, with bounded memory) and build its findings; also
-/// returns how many findings were past [`MAX_FINDINGS_PER_SOURCE`].
-pub fn scan_content(
-    scanner: &mut crate::engine::Scanner<'_>,
-    content: &[u8],
-    path: &str,
-    source: SourceKind,
-    exposure: Exposure,
-    opts: &FindingOptions,
-) -> (Vec<Finding>, u64) {
-    let mut sink = FindingSink::new(scanner.rules(), path, source, exposure, opts);
-    scanner.scan_windows(content, |w, base, settled, m| {
-        sink.window(w, base, settled, &m)
-    });
-    sink.finish()
-}
-
-/// Most findings kept for one file, blob or message: past it they are counted, not listed (a
-/// generated file can hold millions of matches, and holding them all would exhaust memory).
-pub const MAX_FINDINGS_PER_SOURCE: usize = 1_000;
-
-/// Absolute byte offset -> (line, column), both 1-based, over content seen window by window.
-#[derive(Debug, Clone, Copy)]
-pub struct LineCursor {
-    /// Absolute offset counted up to, the line it is on, and where that line starts.
-    pos: u64,
-    line: usize,
-    line_start: u64,
-}
-
-impl Default for LineCursor {
-    fn default() -> Self {
-        LineCursor {
-            pos: 0,
-            line: 1,
-            line_start: 0,
-        }
-    }
-}
-
-impl LineCursor {
-    /// Line and column of `offset`, counting through `window` (content from absolute offset
-    /// `base`), which must hold every byte between the cursor and `offset`.
-    pub fn locate(&mut self, window: &[u8], base: u64, offset: u64) -> (usize, usize) {
-        let rel = |abs: u64| (abs.saturating_sub(base) as usize).min(window.len());
-        if offset >= self.pos {
-            let from = rel(self.pos);
-            let to = rel(offset);
-            for p in memchr::memchr_iter(b'\n', &window[from..to]) {
-                self.line += 1;
-                self.line_start = base + (from + p + 1) as u64;
-            }
-        } else {
-            // Backwards (a match that ends past where the next one starts, decoded spans).
-            let (from, to) = (rel(offset), rel(self.pos));
-            let back = memchr::memchr_iter(b'\n', &window[from..to]).count();
-            if back > 0 {
-                self.line -= back;
-                self.line_start =
-                    memchr::memrchr(b'\n', &window[..from]).map_or(base, |p| base + p as u64 + 1);
-            }
-        }
-        self.pos = offset;
-        (self.line, (offset - self.line_start) as usize + 1)
-    }
-}
-
-/// Turns the matches of content seen window by window (see [`crate::engine::Scanner::scan_windows`])
-/// into findings, with line numbers that run across windows.
-pub struct FindingSink<'a> {
-    rules: &'a RuleSet,
-    path: &'a str,
-    source: SourceKind,
-    exposure: Exposure,
-    opts: &'a FindingOptions,
-    lines: LineCursor,
-    out: Vec<Finding>,
-    /// Findings past [`MAX_FINDINGS_PER_SOURCE`], counted only.
-    not_listed: u64,
-}
-
-impl<'a> FindingSink<'a> {
-    pub fn new(
-        rules: &'a RuleSet,
-        path: &'a str,
-        source: SourceKind,
-        exposure: Exposure,
-        opts: &'a FindingOptions,
-    ) -> Self {
-        FindingSink {
-            rules,
-            path,
-            source,
-            exposure,
-            opts,
-            lines: LineCursor::default(),
-            out: Vec::new(),
-            not_listed: 0,
-        }
-    }
-
-    /// One window: content from absolute offset `base`, the matches it owns (offsets within the
-    /// window), and `settled`: the window offset before which no later match will start.
-    pub fn window(&mut self, window: &[u8], base: u64, settled: usize, matches: &[Match]) {
-        let exposure = self.exposure;
-        self.window_as(window, base, settled, matches.iter().map(|m| (m, exposure)));
-    }
-
-    /// [`Self::window`] with an exposure per match (a gate that tells reintroduced lines apart).
-    pub fn window_as<'m>(
-        &mut self,
-        window: &[u8],
-        base: u64,
-        settled: usize,
-        matches: impl Iterator<Item = (&'m Match, Exposure)>,
-    ) {
-        for (m, exposure) in matches {
-            let rule: &Rule = self.rules.rule(m.rule);
-            let raw = m.secret(window);
-            let confidence = crate::engine::confidence(self.rules, m, raw);
-            let mut suppressed = match &rule.shadow {
-                Some(shadow) => Some(Suppression::Rule(shadow.label(&rule.id))),
-                None if m.allowed => Some(Suppression::Inline),
-                None => None,
-            };
-            if confidence < self.opts.min_confidence {
-                // A replacement rule's finding below the floor is what the replaced rule would
-                // have reported: counted as suppressed by the file that replaced it.
-                match &rule.replaces_in {
-                    Some(file) if suppressed.is_none() => {
-                        suppressed = Some(Suppression::Rule(format!(
-                            "{file}: rule {} replaced (its findings fall below the confidence floor)",
-                            rule.id
-                        )));
-                    }
-                    _ => continue,
-                }
-            }
-            if self.out.len() >= MAX_FINDINGS_PER_SOURCE {
-                self.not_listed += 1;
-                continue;
-            }
-            let raw = raw.to_vec();
-            let (line, column) = self.lines.locate(window, base, base + m.start as u64);
-            let (end_line, end_column) = self.lines.locate(window, base, base + m.end as u64);
-            let opts = self.opts;
-            self.out.push(Finding {
-                rule_id: rule.id.clone(),
-                provider: rule.provider.clone(),
-                description: rule.description.clone(),
-                severity: rule.severity,
-                confidence,
-                path: self.path.to_string(),
-                line,
-                column,
-                end_line,
-                end_column,
-                secret: if opts.show_secrets {
-                    String::from_utf8_lossy(&raw).into_owned()
-                } else {
-                    redact(&raw)
-                },
-                fingerprint: fingerprint(&rule.id, &raw, opts.fingerprint_key.as_deref()),
-                exposure,
-                source: self.source,
-                encoding: m.decoded.as_ref().map(|(_, e)| (*e).to_string()),
-                commit: None,
-                also_in_history: None,
-                rotation: rule.rotate.clone(),
-                blob: None,
-                raw_secret: raw,
-                repo_path: None,
-                matched: window[m.start..m.end].to_vec(),
-                suppressed,
-            });
-        }
-        self.lines
-            .locate(window, base, base + settled.min(window.len()) as u64);
-    }
-
-    /// The findings, and how many more there were past [`MAX_FINDINGS_PER_SOURCE`].
-    pub fn finish(self) -> (Vec<Finding>, u64) {
-        (self.out, self.not_listed)
-    }
 }
 
 /// Longest commit summary a finding carries, in characters (the first line of a commit message
@@ -710,15 +392,5 @@ mod tests {
         );
         assert_eq!(two.redact("key abcdefghijklmnopqr."), "key abcd…qr.");
         assert_eq!(two.redact("key ijklmnopqrstuvwxyz"), "key ijkl…yz");
-    }
-
-    #[test]
-    fn line_index() {
-        let buf = b"a\nbc\nd";
-        let mut li = LineIndex::new(buf);
-        assert_eq!(li.locate(0), (1, 1));
-        assert_eq!(li.locate(3), (2, 2));
-        assert_eq!(li.locate(5), (3, 1));
-        assert_eq!(li.locate(1), (1, 2));
     }
 }

@@ -10,7 +10,7 @@
 
 use crate::content::{self, Target};
 use crate::engine::Scanner;
-use crate::finding::{self, CommitInfo, Exposure, Finding, FindingOptions, SourceKind};
+use crate::finding::{self, CommitInfo, Finding, FindingOptions};
 use crate::report::NotListed;
 use crate::rules::RuleSet;
 use crate::source::blob;
@@ -20,6 +20,7 @@ use crate::source::graph::{
 pub use crate::source::history::Progress;
 use crate::source::history::{self as odb, ObjectError};
 use crate::source::worktree::BINARY_PROBE;
+use crate::source::{Exposure, SourceKind};
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};
 use gix::hashtable::{HashMap as IdMap, HashSet as IdSet};

@@ -13,6 +13,7 @@ pub mod content;
 pub mod engine;
 pub mod finding;
 pub mod history;
+pub mod lines;
 pub mod log;
 pub mod progress;
 pub mod report;

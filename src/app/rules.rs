@@ -127,7 +127,7 @@ fn rules_check(set: &RuleSet, w: &mut impl Write) -> Result<usize> {
         let floor = rule.confidence.min(Confidence::Medium);
         let hits = |scanner: &mut Scanner<'_>, text: &str| {
             scanner.scan(text.as_bytes()).iter().any(|m| {
-                !m.allowed && crate::engine::confidence(set, m, m.secret(text.as_bytes())) >= floor
+                !m.allowed && crate::content::confidence(set, m, m.secret(text.as_bytes())) >= floor
             })
         };
         let mut problems = Vec::new();

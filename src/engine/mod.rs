@@ -21,7 +21,7 @@ pub use chunked::CHUNK;
 pub use filters::{has_allow_marker, is_mixed, is_placeholder, shannon_entropy};
 pub use keywords::Keywords;
 
-use crate::rules::{Confidence, RuleSet};
+use crate::rules::RuleSet;
 use regex_automata::Input;
 use regex_automata::util::captures::Captures;
 
@@ -476,17 +476,6 @@ fn keep_best(rules: &RuleSet, matches: Vec<Match>) -> Vec<Match> {
         }
     }
     kept
-}
-
-/// Confidence of a match of `secret`: a verified checksum makes it high, a failed one low;
-/// otherwise the rule's own confidence.
-pub fn confidence(rules: &RuleSet, m: &Match, secret: &[u8]) -> Confidence {
-    let rule = rules.rule(m.rule);
-    match rule.checksum {
-        Some(c) if c.verify(secret) => Confidence::High,
-        Some(_) => Confidence::Low,
-        None => rule.confidence,
-    }
 }
 
 #[cfg(test)]

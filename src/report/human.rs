@@ -3,8 +3,9 @@
 
 use super::escape::{shell, text};
 use super::{Level, Notice, RenderOptions, Report, Summary};
-use crate::finding::{Finding, SourceKind};
+use crate::finding::Finding;
 use crate::rules::Severity;
+use crate::source::SourceKind;
 use colored::Colorize;
 use std::io::Write;
 
@@ -170,7 +171,7 @@ fn write_staged_advice(
         .findings
         .iter()
         // A staged file's finding; a commit message's (the commit-msg check) says its own.
-        .filter(|f| f.exposure == crate::finding::Exposure::Staged && f.source == SourceKind::File)
+        .filter(|f| f.exposure == crate::source::Exposure::Staged && f.source == SourceKind::File)
         .map(|f| f.path.as_str())
         .collect();
     if files.is_empty() || opts.quiet {

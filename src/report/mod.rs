@@ -224,7 +224,7 @@ impl Summary {
                     "{}: {} more not listed (at most {} per file)",
                     n.path,
                     plural(n.findings, "finding", "findings"),
-                    crate::finding::MAX_FINDINGS_PER_SOURCE
+                    crate::content::MAX_FINDINGS_PER_SOURCE
                 ),
                 None,
             );

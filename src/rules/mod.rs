@@ -412,20 +412,6 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Byte offset to 1-based (line, column).
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text.as_bytes()[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = offset
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1)
-        + 1;
-    (line, col)
-}
-
 /// A parsed config file (built-in patterns, a repository's `.leakgate.toml`, or `--config`).
 #[derive(Debug)]
 pub struct LoadedFile {
@@ -442,7 +428,7 @@ impl LoadedFile {
     pub fn parse(name: &str, text: &str, eager: bool) -> Result<Self, RuleError> {
         let file: ConfigFile = toml::from_str(text).map_err(|e| {
             let start = e.span().map_or(0, |s| s.start);
-            let (line, column) = line_col(text, start);
+            let (line, column) = crate::lines::line_col(text, start);
             // Never the value: it may be a secret on the wrong line (`redact`).
             let message = one_line(&redact::values(e.message()));
             RuleError::Parse {
@@ -456,7 +442,7 @@ impl LoadedFile {
             }
         })?;
         // Rules come in file order: locate them with one forward pass over the text.
-        let mut lines = crate::finding::LineIndex::new(text.as_bytes());
+        let mut lines = crate::lines::LineIndex::new(text.as_bytes());
         let specs: Vec<(RuleSpec, usize, usize)> = file
             .rule
             .into_iter()
@@ -489,7 +475,7 @@ impl LoadedFile {
                 .disabled_rules
                 .into_iter()
                 .map(|d| {
-                    let (line, column) = line_col(text, d.span().start);
+                    let (line, column) = crate::lines::line_col(text, d.span().start);
                     (d.into_inner(), line, column)
                 })
                 .collect(),
@@ -1044,11 +1030,5 @@ mod tests {
         assert!(set.rules().len() >= 40, "{}", set.rules().len());
         let errors = set.validate_all();
         assert!(errors.is_empty(), "{errors:?}");
-    }
-
-    #[test]
-    fn line_col_counts_from_one() {
-        assert_eq!(line_col("ab\ncd", 0), (1, 1));
-        assert_eq!(line_col("ab\ncd", 4), (2, 2));
     }
 }

@@ -3,7 +3,7 @@
 //! working-tree finding into an exposure (`ignored`, `untracked`, `staged`, `committed`,
 //! `modified`).
 
-use crate::finding::Exposure;
+use crate::source::Exposure;
 use crate::source::worktree::TrackedDirs;
 use gix::ObjectId;
 use gix::bstr::{BStr, BString, ByteSlice};
