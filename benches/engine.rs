@@ -6,7 +6,7 @@
 //! Run: `cargo bench --bench engine`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use leakgate::engine::Scanner;
+use leakgate::engine::{Engine, Scanner};
 use leakgate::rules::{LoadedFile, RuleSet};
 use std::path::{Path, PathBuf};
 
@@ -114,7 +114,7 @@ pub fn corpus() -> Vec<Vec<u8>> {
 const BASELINE_COMMIT: &str = "f4aa1e6";
 
 /// The built-in rules as of `commit` (needs the git history; skipped without it).
-fn rules_at(commit: &str) -> Option<RuleSet> {
+fn rules_at(commit: &str) -> Option<Engine> {
     let out = std::process::Command::new("git")
         .args(["show", &format!("{commit}:patterns.toml")])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -126,13 +126,13 @@ fn rules_at(commit: &str) -> Option<RuleSet> {
     }
     let text = String::from_utf8(out.stdout).ok()?;
     let file = LoadedFile::parse("patterns.toml@83", &text, false).ok()?;
-    RuleSet::build(vec![file]).ok()
+    Engine::new(RuleSet::build(vec![file]).ok()?).ok()
 }
 
 fn bench(c: &mut Criterion) {
     let files = corpus();
     let bytes: usize = files.iter().map(Vec::len).sum();
-    let rules = RuleSet::load(&[]).expect("built-in rules");
+    let rules = Engine::new(RuleSet::load(&[]).expect("built-in rules")).expect("index");
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(bytes as u64));
@@ -155,7 +155,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("startup");
     g.bench_function("load_rules_and_scan_small_file", |b| {
         b.iter(|| {
-            let rules = RuleSet::load(&[]).expect("rules");
+            let rules = Engine::new(RuleSet::load(&[]).expect("rules")).expect("index");
             Scanner::new(&rules).scan(&small).len()
         })
     });

@@ -3,6 +3,7 @@
 //! files in order) and the scanning and output options.
 
 use crate::cli::{ColorChoice, ConfigArgs, OutputArgs};
+use crate::engine::Engine;
 use crate::finding::FindingOptions;
 use crate::report::{Format, RenderOptions};
 use crate::rules::{LoadedFile, RuleError, RuleSet};
@@ -97,14 +98,23 @@ pub enum RepoConfig<'a> {
     Text(Option<(&'a str, &'a str)>),
 }
 
-/// Load the rule set for a scan rooted at `root` (a repository or directory).
-pub fn load_rules(args: &ConfigArgs, root: Option<&Path>) -> Result<RuleSet, RuleError> {
+/// Why the rules of a run could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    #[error(transparent)]
+    Index(#[from] crate::engine::IndexError),
+}
+
+/// Load the rules for a scan rooted at `root` (a repository or directory), compiled.
+pub fn load_rules(args: &ConfigArgs, root: Option<&Path>) -> Result<Engine, LoadError> {
     load_rules_with(args, RepoConfig::Dir(root))
 }
 
 /// Load the rule set: the built-in rules, the repository's own config from `repo` (unless
 /// `--no-repo-config`), then `--config` files in order.
-pub fn load_rules_with(args: &ConfigArgs, repo: RepoConfig<'_>) -> Result<RuleSet, RuleError> {
+pub fn load_rules_with(args: &ConfigArgs, repo: RepoConfig<'_>) -> Result<Engine, LoadError> {
     let mut files = vec![LoadedFile::builtin()?];
     let mut repo_config = None;
     if !args.no_repo_config {
@@ -130,7 +140,7 @@ pub fn load_rules_with(args: &ConfigArgs, repo: RepoConfig<'_>) -> Result<RuleSe
     let mut set = RuleSet::build(files)?;
     set.repo_config = repo_config;
     crate::debug!("{} rules in effect", set.rules().len());
-    Ok(set)
+    Ok(Engine::new(set)?)
 }
 
 /// The baseline to apply: `--baseline FILE` (which must exist), else the repository's

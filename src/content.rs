@@ -244,7 +244,7 @@ impl<'a> FindingSink<'a> {
                 fingerprint: fingerprint(&rule.id, &raw, opts.fingerprint_key.as_deref()),
                 exposure,
                 source: self.source,
-                encoding: m.decoded.as_ref().map(|(_, e)| (*e).to_string()),
+                encoding: m.decoded.as_ref().map(|(_, e)| e.as_str().to_string()),
                 commit: None,
                 also_in_history: None,
                 rotation: rule.rotate.clone(),

@@ -9,10 +9,9 @@
 //! introduced (tree diff against every parent).
 
 use crate::content::{self, Target};
-use crate::engine::Scanner;
+use crate::engine::{Engine, Scanner};
 use crate::finding::{self, CommitInfo, Finding, FindingOptions};
 use crate::report::NotListed;
-use crate::rules::RuleSet;
 use crate::source::blob;
 use crate::source::graph::{
     self, CommitMeta, Graph, MissingObject, Refs, TagMeta, TipKind, TreeLocator,
@@ -441,7 +440,7 @@ fn visit_object(
 /// counts, and every blob that exists (scanned, or skipped as binary or too large).
 fn scan_objects(
     repo: &gix::Repository,
-    rules: &RuleSet,
+    engine: &Engine,
     opts: &HistoryOptions,
     progress: &Progress,
     dirs: &[std::path::PathBuf],
@@ -455,7 +454,7 @@ fn scan_objects(
             .map_or(TRAVERSAL_BLOB_LIMIT, |m| m.min(TRAVERSAL_BLOB_LIMIT)),
     };
     let mut stats = odb::enumerate(dirs, hash, opts.threads, limits, progress, || {
-        let mut scanner = Scanner::new(rules);
+        let mut scanner = Scanner::new(engine);
         let collected = &collected;
         let mut sink = IdSink {
             local: Vec::new(),
@@ -469,7 +468,7 @@ fn scan_objects(
         }
     });
     // Blobs too large for the traversal: read one at a time.
-    let mut scanner = Scanner::new(rules);
+    let mut scanner = Scanner::new(engine);
     let mut head = Vec::new();
     let (mut large_errors, mut unscanned) = (Vec::new(), Vec::new());
     for &id in &stats.oversized_blobs {
@@ -503,15 +502,15 @@ fn scan_objects(
 /// Scan a repository's history.
 pub fn scan(
     repo: &gix::Repository,
-    rules: &RuleSet,
+    engine: &Engine,
     opts: &HistoryOptions,
     progress: &Progress,
 ) -> Result<HistoryScan, HistoryError> {
     if opts.scope.is_range() {
-        return scan_range(repo, rules, opts);
+        return scan_range(repo, engine, opts);
     }
     let (dirs, dir_errors) = odb::object_dirs(&repo.common_dir().join("objects"));
-    let (mut c, stats, known_blobs) = scan_objects(repo, rules, opts, progress, &dirs);
+    let (mut c, stats, known_blobs) = scan_objects(repo, engine, opts, progress, &dirs);
     let peeler = graph::Peeler {
         repo,
         tags: &c.tags,
@@ -550,7 +549,7 @@ pub fn scan(
             .iter()
             .filter(|t| t.name != "HEAD")
             .map(|t| (t.name.clone(), t.commit()));
-        let list = scan_ref_names(&mut Scanner::new(rules), names, opts, &collected);
+        let list = scan_ref_names(&mut Scanner::new(engine), names, opts, &collected);
         PushedNames {
             tags: Vec::new(),
             refs: list,
@@ -1043,7 +1042,7 @@ fn select_commits(
 /// Range mode: scan only what the selected commits introduced.
 fn scan_range(
     repo: &gix::Repository,
-    rules: &RuleSet,
+    engine: &Engine,
     opts: &HistoryOptions,
 ) -> Result<HistoryScan, HistoryError> {
     let mut out = HistoryScan::default();
@@ -1136,8 +1135,8 @@ fn scan_range(
         out.missing.extend(refs.missing());
     }
     out.errors = range_errors(reader.unreadable, &mut differ.unreadable, &refs, repo);
-    let c = Mutex::new(scan_blobs(repo, rules, opts, &unique_blobs, &mut out));
-    let mut scanner = Scanner::new(rules);
+    let c = Mutex::new(scan_blobs(repo, engine, opts, &unique_blobs, &mut out));
+    let mut scanner = Scanner::new(engine);
     for (id, msg) in &sel.messages {
         let hits = scan_commit_text(&mut scanner, id, &graph.commits[id], msg, opts, &c);
         if !hits.is_empty() {
@@ -1482,7 +1481,7 @@ fn range_errors(
 /// the blob and byte counts and the read errors of `out`.
 fn scan_blobs(
     repo: &gix::Repository,
-    rules: &RuleSet,
+    engine: &Engine,
     opts: &HistoryOptions,
     unique_blobs: &[ObjectId],
     out: &mut HistoryScan,
@@ -1501,7 +1500,7 @@ fn scan_blobs(
     let work = || {
         use rayon::prelude::*;
         unique_blobs.par_iter().for_each_init(
-            || (sync.to_thread_local(), Scanner::new(rules), Vec::new()),
+            || (sync.to_thread_local(), Scanner::new(engine), Vec::new()),
             |(repo, scanner, head), id| match scan_blob_by_id(
                 repo, scanner, *id, opts, &collected, head,
             ) {

@@ -26,7 +26,7 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     let rules = config::load_rules(&args.config, Some(&root))?;
     let completion = || Completion {
         command: "audit",
-        rules: &rules,
+        rules: rules.rules(),
         config: &args.config,
         root: Some(&root),
         commit_files: None,
@@ -61,7 +61,7 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     let hist = finalize(
         history_report(
             scan,
-            &rules,
+            rules.rules(),
             Strictness {
                 allow_missing: args.objects.allow_missing,
                 gate: false,

@@ -53,7 +53,7 @@ fn write(a: &BaselineArgs, update: bool) -> Result<Outcome> {
     let scan = history::scan(&repo, &rules, &opts, &history::Progress::default())?;
     let hist = history_report(
         scan,
-        &rules,
+        rules.rules(),
         Strictness {
             allow_missing: false,
             gate: false,

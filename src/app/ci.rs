@@ -153,7 +153,7 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
     )?;
     eprintln!(
         "leakgate ci: config: {}; repository configuration: {}",
-        gate.rules.sources.join(", "),
+        gate.rules.rules().sources.join(", "),
         gate.source
     );
     let completion = |rules, files| Completion {
@@ -170,12 +170,15 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
     let head_report = match (&gate.head_files, &head_rules) {
         (Some(files), Some(rules)) => Some(finalize(
             scan_range(&repo, rules, &plan, &args, &out)?,
-            completion(rules, files),
+            completion(rules.rules(), files),
         )?),
-        (Some(files), None) => Some(finalize(raw.clone(), completion(&gate.rules, files))?),
+        (Some(files), None) => Some(finalize(
+            raw.clone(),
+            completion(gate.rules.rules(), files),
+        )?),
         _ => None,
     };
-    let mut report = finalize(raw, completion(&gate.rules, &gate.files))?;
+    let mut report = finalize(raw, completion(gate.rules.rules(), &gate.files))?;
     gate.note_change(&mut report, head_report.as_ref(), "ci");
     super::gate::inline_added_by_change(&repo, plan.config_base, &mut report.summary);
     report.finish();
@@ -290,7 +293,7 @@ fn default_branch(repo: &gix::Repository) -> Option<gix::ObjectId> {
 /// Scan the plan's range with `rules`: the report before baseline and counts.
 fn scan_range(
     repo: &gix::Repository,
-    rules: &crate::rules::RuleSet,
+    rules: &crate::engine::Engine,
     plan: &Plan,
     args: &CiArgs,
     out: &OutputConfig,
@@ -313,7 +316,7 @@ fn scan_range(
     };
     Ok(history_report(
         scan,
-        rules,
+        rules.rules(),
         Strictness {
             allow_missing: args.objects.allow_missing,
             gate: true,

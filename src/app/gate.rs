@@ -6,14 +6,14 @@
 
 use crate::cli::ConfigArgs;
 use crate::config::{self, CommitFiles, RepoConfig};
+use crate::engine::Engine;
 use crate::report::{ChangeSuppressed, Report};
-use crate::rules::RuleSet;
 use anyhow::{Context, Result};
 use gix::ObjectId;
 
 /// The configuration a gate applies, and what the change does to it.
 pub(super) struct GateConfig {
-    pub rules: RuleSet,
+    pub rules: Engine,
     /// The repository files whose configuration is applied (their baseline included).
     pub files: CommitFiles,
     /// Where the applied repository configuration comes from, for the log.
@@ -117,7 +117,7 @@ impl GateConfig {
     }
 
     /// The rule set of the change's own configuration.
-    pub fn head_rules(&self, args: &ConfigArgs) -> Result<Option<RuleSet>> {
+    pub fn head_rules(&self, args: &ConfigArgs) -> Result<Option<Engine>> {
         match &self.head_files {
             Some(f) if self.head_rules_differ() => Ok(Some(rules_for(args, f)?)),
             _ => Ok(None),
@@ -184,7 +184,7 @@ impl GateConfig {
 }
 
 /// The rule set with `files`' `.leakgate.toml` as the repository's own config.
-fn rules_for(args: &ConfigArgs, files: &CommitFiles) -> Result<RuleSet> {
+fn rules_for(args: &ConfigArgs, files: &CommitFiles) -> Result<Engine> {
     let text = files
         .config
         .as_ref()

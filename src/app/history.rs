@@ -40,7 +40,7 @@ pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
     let full = !opts.scope.is_range() && !opts.scope.reachable_only;
     let report = history_report(
         scan,
-        &rules,
+        rules.rules(),
         Strictness {
             allow_missing: args.objects.allow_missing,
             gate: false,
@@ -51,7 +51,7 @@ pub(super) fn run(args: HistoryArgs) -> Result<Outcome> {
         report,
         Completion {
             command: "history",
-            rules: &rules,
+            rules: rules.rules(),
             config: &args.config,
             root: config_root.as_deref().or(Some(path.as_path())),
             commit_files: None,

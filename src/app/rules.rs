@@ -3,6 +3,7 @@
 use super::{Outcome, open_output};
 use crate::cli::{RulesArgs, RulesCommand};
 use crate::config;
+use crate::engine::Engine;
 use crate::engine::Scanner;
 use crate::finding;
 use crate::report::Format;
@@ -16,7 +17,7 @@ pub(super) fn run(cmd: RulesCommand) -> Result<Outcome> {
         RulesCommand::List(args) => {
             let set = load_for_rules(&args)?;
             let mut w = open_output(None)?;
-            rules_list(&set, args.format, &mut w)?;
+            rules_list(set.rules(), args.format, &mut w)?;
             w.flush()?;
             Ok(Outcome::Clean)
         }
@@ -33,7 +34,7 @@ pub(super) fn run(cmd: RulesCommand) -> Result<Outcome> {
         }
         RulesCommand::Explain { id, args } => {
             let set = load_for_rules(&args)?;
-            let Some(rule) = set.rules().iter().find(|r| r.id == id) else {
+            let Some(rule) = set.rules().rules().iter().find(|r| r.id == id) else {
                 bail!("no rule with id '{id}' (see `leakgate rules list`)");
             };
             let mut w = open_output(None)?;
@@ -68,7 +69,7 @@ pub(super) fn run(cmd: RulesCommand) -> Result<Outcome> {
     }
 }
 
-fn load_for_rules(args: &RulesArgs) -> Result<RuleSet> {
+fn load_for_rules(args: &RulesArgs) -> Result<Engine> {
     let cwd = std::env::current_dir().ok();
     Ok(config::load_rules(&args.config, cwd.as_deref())?)
 }
@@ -114,14 +115,15 @@ fn rules_list(set: &RuleSet, format: Format, w: &mut impl Write) -> Result<()> {
 
 /// Run every rule's examples (each must yield a finding of that rule) and negative examples (none
 /// may). Returns the number of failures.
-fn rules_check(set: &RuleSet, w: &mut impl Write) -> Result<usize> {
+fn rules_check(engine: &Engine, w: &mut impl Write) -> Result<usize> {
+    let set = engine.rules();
     let mut failures = 0usize;
     for e in set.validate_all() {
         writeln!(w, "FAIL {}", text(&e.to_string()))?;
         failures += 1;
     }
     for (ri, rule) in set.rules().iter().enumerate() {
-        let mut scanner = Scanner::for_rule(set, ri as u32);
+        let mut scanner = Scanner::for_rule(engine, ri as u32);
         // An example counts when it would be reported at the default confidence floor (or at
         // the rule's own confidence, if lower): a failed checksum does not count.
         let floor = rule.confidence.min(Confidence::Medium);

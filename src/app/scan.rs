@@ -7,7 +7,6 @@ use crate::content::{self, Target};
 use crate::engine::Scanner;
 use crate::finding::{self, Finding, FindingOptions};
 use crate::report::{NotListed, Report, Skipped, Summary, lock};
-use crate::rules::RuleSet;
 use crate::source::git::RepoView;
 use crate::source::worktree::{self, FileError, TrackedDirs, WalkOptions};
 use crate::source::{Exposure, SourceKind};
@@ -198,7 +197,7 @@ pub(super) fn run(args: ScanArgs) -> Result<Outcome> {
         report,
         Completion {
             command: "scan",
-            rules: &rules,
+            rules: rules.rules(),
             config: &args.config,
             root: roots.first().map(PathBuf::as_path),
             commit_files: None,
@@ -213,7 +212,7 @@ pub(super) fn collect(
     roots: &[PathBuf],
     walk_opts: &WalkOptions,
     fopts: &FindingOptions,
-    rules: &RuleSet,
+    rules: &crate::engine::Engine,
     reuse: Option<&Reuse<'_>>,
 ) -> Result<Report> {
     let repos = Repos::discover(roots)?;
@@ -316,7 +315,8 @@ pub(super) fn collect(
         }
         findings.extend(ff.findings);
     }
-    let (findings, suppressed) = finding::apply_suppressions(rules, findings, fopts.honour_inline);
+    let (findings, suppressed) =
+        finding::apply_suppressions(rules.rules(), findings, fopts.honour_inline);
     let mut report = Report {
         findings,
         summary: Summary {

@@ -55,7 +55,7 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
         errors,
     } = tally;
     let (findings, suppressed) =
-        finding::apply_suppressions(&rules, findings, out.finding.honour_inline);
+        finding::apply_suppressions(rules.rules(), findings, out.finding.honour_inline);
     // A hook must never call clean what it did not read: skipped and unreadable files make
     // the check incomplete (exit 2 unless there are findings).
     let incomplete = !too_large.is_empty() || !errors.is_empty();
@@ -88,7 +88,7 @@ pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
         report,
         Completion {
             command: "staged",
-            rules: &rules,
+            rules: rules.rules(),
             config: &args.config,
             root: repo.workdir(),
             commit_files: None,

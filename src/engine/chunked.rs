@@ -23,8 +23,7 @@ const DECODE_REACH: usize = 128 << 10;
 impl Scanner<'_> {
     /// Bytes each window shares with its neighbours, on each side.
     pub fn overlap(&self) -> usize {
-        let rules = self.rules();
-        (2 * rules.widest_window() + rules.keywords().max_len()).max(DECODE_REACH) + 4096
+        (2 * self.rules.widest_window() + self.index.keywords().max_len()).max(DECODE_REACH) + 4096
     }
 
     /// Scan `data` window by window: `emit(window, offset_of_window, settled, owned_matches)`,
@@ -144,9 +143,10 @@ impl Owner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Engine;
     use crate::rules::{LoadedFile, RuleSet};
 
-    fn set() -> RuleSet {
+    fn set() -> Engine {
         let rule = r#"
 [[rule]]
 id = "demo"
@@ -156,7 +156,8 @@ severity = "high"
 keywords = ["dmo_"]
 regex = '''\b(?P<secret>dmo_[a-zA-Z0-9]{20})\b'''
 "#;
-        RuleSet::build(vec![LoadedFile::parse("t.toml", rule, true).unwrap()]).unwrap()
+        Engine::new(RuleSet::build(vec![LoadedFile::parse("t.toml", rule, true).unwrap()]).unwrap())
+            .unwrap()
     }
 
     /// Tokens at every distance from the window boundaries, found once each, in order.

@@ -11,9 +11,9 @@
 
 use base64::Engine as _;
 
-/// Labels that announce base64 values (matched ASCII case-insensitively by the rule set's
-/// keyword automaton), and how far before and after them values are looked for.
-pub const TRIGGERS: &[(&str, usize, usize)] = &[
+/// Labels that announce base64 values (matched ASCII case-insensitively by the keyword
+/// automaton), and how far before and after them values are looked for.
+pub const LABELS: &[(&str, usize, usize)] = &[
     ("kind: secret", 8192, 8192),
     ("\"kind\": \"secret\"", 8192, 8192),
     ("basic ", 0, 256),
@@ -21,18 +21,72 @@ pub const TRIGGERS: &[(&str, usize, usize)] = &[
     (".dockerconfigjson", 0, 8192),
     ("\"auths\"", 0, 8192),
 ];
-/// Trigger id of a hex-encoded token prefix (after the label triggers).
-pub const HEX: u8 = 250;
-/// Trigger id of a percent escape.
-pub const PERCENT: u8 = 251;
-/// Trigger id of a backslash-escaped quote.
-pub const ESCAPE: u8 = 252;
 /// The escaped quote that marks code inside a string (JSON, notebooks, string literals).
-pub const ESCAPED_QUOTE: &str = "\\\"";
+const ESCAPED_QUOTE: &str = "\\\"";
 /// Percent escapes of the characters that make a secret unreadable in a URL or form body.
-pub const PERCENT_ESCAPES: &[&str] = &[
+const PERCENT_ESCAPES: &[&str] = &[
     "%2b", "%2f", "%3d", "%40", "%3a", "%21", "%24", "%26", "%23", "%25", "%2a", "%5e", "%7e",
 ];
+
+/// What a keyword-automaton hit announces to the decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Trigger {
+    /// A label of [`LABELS`] (its index): base64 values may be near.
+    Label(u8),
+    /// The hex form of a distinctive token prefix (`6768705f` is `ghp_`).
+    Hex,
+    /// A percent escape.
+    Percent,
+    /// A backslash-escaped quote.
+    Escape,
+}
+
+/// How a secret found by decoding was encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Encoding {
+    Base64,
+    Hex,
+    Percent,
+    /// Backslash escapes of a string literal.
+    Escaped,
+}
+
+impl Encoding {
+    /// The name reports give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Hex => "hex",
+            Encoding::Percent => "percent",
+            Encoding::Escaped => "escaped",
+        }
+    }
+}
+
+/// The decoder's own trigger patterns (lowercase), to ride on the keyword automaton: the base64
+/// labels, percent escapes and the escaped quote. Hex prefixes depend on the rules: see
+/// [`hex_trigger`].
+pub fn trigger_patterns() -> impl Iterator<Item = (Vec<u8>, Trigger)> {
+    let labels = LABELS.iter().enumerate().map(|(i, label)| {
+        (
+            label.0.to_ascii_lowercase().into_bytes(),
+            Trigger::Label(i as u8),
+        )
+    });
+    let escapes = PERCENT_ESCAPES
+        .iter()
+        .map(|e| (e.as_bytes().to_vec(), Trigger::Percent))
+        .chain(std::iter::once((
+            ESCAPED_QUOTE.as_bytes().to_vec(),
+            Trigger::Escape,
+        )));
+    labels.chain(escapes)
+}
+
+/// The trigger pattern that finds a hex-encoded token starting with `prefix`.
+pub fn hex_trigger(prefix: &str) -> (Vec<u8>, Trigger) {
+    (hex::encode(prefix).into_bytes(), Trigger::Hex)
+}
 /// Longest hex run or percent-encoded stretch decoded around one hit.
 const MAX_DECODE: usize = 64 * 1024;
 
@@ -48,7 +102,7 @@ pub struct Decoded {
     pub start: usize,
     pub end: usize,
     pub bytes: Vec<u8>,
-    pub encoding: &'static str,
+    pub encoding: Encoding,
     /// How decoded offsets map back to the buffer.
     pub map: Map,
 }
@@ -101,26 +155,26 @@ fn printable(bytes: &[u8]) -> bool {
 }
 
 /// Encoded values around trigger hits (`hits`: trigger id and byte range, in order), decoded.
-pub fn candidates(buf: &[u8], hits: &[(u8, usize, usize)]) -> Vec<Decoded> {
+pub fn candidates(buf: &[u8], hits: &[(Trigger, usize, usize)]) -> Vec<Decoded> {
     let mut out = base64_candidates(buf, hits);
     let mut hex_done = 0;
     let mut percent_done = 0;
     let mut escape_done = 0;
     for &(trigger, s, e) in hits {
         match trigger {
-            HEX if s >= hex_done => {
+            Trigger::Hex if s >= hex_done => {
                 if let Some(d) = hex_run(buf, s, e) {
                     hex_done = d.end;
                     out.push(d);
                 }
             }
-            PERCENT if s >= percent_done => {
-                let (d, end) = decode_line(buf, s, "percent", percent_escape);
+            Trigger::Percent if s >= percent_done => {
+                let (d, end) = decode_line(buf, s, Encoding::Percent, percent_escape);
                 percent_done = end;
                 out.extend(d);
             }
-            ESCAPE if s >= escape_done => {
-                let (d, end) = decode_line(buf, s, "escaped", backslash_escape);
+            Trigger::Escape if s >= escape_done => {
+                let (d, end) = decode_line(buf, s, Encoding::Escaped, backslash_escape);
                 escape_done = end;
                 out.extend(d);
             }
@@ -176,7 +230,7 @@ fn hex_run(buf: &[u8], s: usize, e: usize) -> Option<Decoded> {
         start: base,
         end: base + len,
         bytes,
-        encoding: "hex",
+        encoding: Encoding::Hex,
         map: Map::Hex { base },
     })
 }
@@ -186,7 +240,7 @@ fn hex_run(buf: &[u8], s: usize, e: usize) -> Option<Decoded> {
 fn decode_line(
     buf: &[u8],
     at: usize,
-    encoding: &'static str,
+    encoding: Encoding,
     escape: fn(&[u8]) -> Option<(u8, usize)>,
 ) -> (Option<Decoded>, usize) {
     let lo = at.saturating_sub(MAX_DECODE / 2);
@@ -222,11 +276,14 @@ fn decode_line(
 }
 
 /// Base64 values near label triggers, decoded.
-fn base64_candidates(buf: &[u8], hits: &[(u8, usize, usize)]) -> Vec<Decoded> {
+fn base64_candidates(buf: &[u8], hits: &[(Trigger, usize, usize)]) -> Vec<Decoded> {
     let mut out = Vec::new();
     let mut next_free = 0;
     for &(trigger, hit_start, hit_end) in hits {
-        let Some(&(_, before, after)) = TRIGGERS.get(trigger as usize) else {
+        let Trigger::Label(label) = trigger else {
+            continue;
+        };
+        let Some(&(_, before, after)) = LABELS.get(label as usize) else {
             continue;
         };
         let mut start = hit_start.saturating_sub(before).max(next_free);
@@ -257,7 +314,7 @@ fn base64_candidates(buf: &[u8], hits: &[(u8, usize, usize)]) -> Vec<Decoded> {
                     start: t0,
                     end: i,
                     bytes,
-                    encoding: "base64",
+                    encoding: Encoding::Base64,
                     map: Map::Whole,
                 });
             }
@@ -276,9 +333,9 @@ mod tests {
         let lower = buf.to_ascii_lowercase();
         let mut hits = Vec::new();
         for i in 0..lower.len() {
-            for (t, (label, _, _)) in TRIGGERS.iter().enumerate() {
+            for (t, (label, _, _)) in LABELS.iter().enumerate() {
                 if lower[i..].starts_with(label.as_bytes()) {
-                    hits.push((t as u8, i, i + label.len()));
+                    hits.push((Trigger::Label(t as u8), i, i + label.len()));
                 }
             }
         }
@@ -308,7 +365,7 @@ mod tests {
         let secret = b"token=ghp_abcdefghijklmnop";
         let text = format!("x = \"a{}\"\n", hex::encode(secret));
         let hit = text.find("6768705f").unwrap();
-        let c = candidates(text.as_bytes(), &[(HEX, hit, hit + 8)]);
+        let c = candidates(text.as_bytes(), &[(Trigger::Hex, hit, hit + 8)]);
         assert_eq!(c.len(), 1);
         assert_eq!(
             c[0].bytes, secret,
@@ -326,14 +383,14 @@ mod tests {
     fn percent_lines_map_back_to_the_encoded_bytes() {
         let text = b"first line\nurl=a%2Fb%3Dc&x=1\nlast\n";
         let at = 13;
-        let c = candidates(text, &[(PERCENT, at, at + 3)]);
+        let c = candidates(text, &[(Trigger::Percent, at, at + 3)]);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].bytes, b"url=a/b=c&x=1");
-        assert_eq!(c[0].encoding, "percent");
+        assert_eq!(c[0].encoding, Encoding::Percent);
         // "b=c" is decoded bytes 6..9; in the buffer it runs from `b` to past `c`.
         assert_eq!(c[0].span(6, 9), (19, 24));
         assert!(
-            candidates(b"100%", &[(PERCENT, 3, 4)]).is_empty(),
+            candidates(b"100%", &[(Trigger::Percent, 3, 4)]).is_empty(),
             "a bare percent sign is not an escape"
         );
     }
@@ -342,15 +399,15 @@ mod tests {
     fn escaped_lines_unescape_quotes_and_map_back() {
         let text = br#"{"source": ["pw = \"a\\b\"\n", "x"]}"#;
         let at = text.windows(2).position(|w| w == b"\\\"").unwrap();
-        let c = candidates(text, &[(ESCAPE, at, at + 2)]);
+        let c = candidates(text, &[(Trigger::Escape, at, at + 2)]);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].bytes, b"{\"source\": [\"pw = \"a\\b\"\n\", \"x\"]}");
-        assert_eq!(c[0].encoding, "escaped");
+        assert_eq!(c[0].encoding, Encoding::Escaped);
         // `a\b` is decoded bytes 19..22; in the buffer `a\\b` runs from 20 to 24.
         assert_eq!(&c[0].bytes[19..22], b"a\\b");
         assert_eq!(c[0].span(19, 22), (20, 24));
         assert!(
-            candidates(br"C:\dir\file", &[(ESCAPE, 2, 4)]).is_empty(),
+            candidates(br"C:\dir\file", &[(Trigger::Escape, 2, 4)]).is_empty(),
             "a backslash that escapes nothing is kept"
         );
     }

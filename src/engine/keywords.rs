@@ -481,8 +481,8 @@ mod tests {
     /// keywords in mixed case glued to random bytes of every value.
     #[test]
     fn compact_table_of_the_builtin_keywords_matches_the_dfa() {
-        let set = crate::rules::RuleSet::load(&[]).unwrap();
-        let k = set.keywords();
+        let engine = super::super::Engine::new(crate::rules::RuleSet::load(&[]).unwrap()).unwrap();
+        let k = engine.index.keywords();
         let fast = k.build_dfa().unwrap();
         let compact = Compact::new(&fast.dfa, &k.patterns).expect("fits in u16 states");
         let mut state = 0x2545_f491_4f6c_dd1du64;

@@ -10,18 +10,18 @@
 mod chunked;
 mod decode;
 mod filters;
+mod index;
 mod keywords;
 
-pub use decode::{
-    ESCAPE as ESCAPE_TRIGGER, ESCAPED_QUOTE, HEX as HEX_TRIGGER, PERCENT as PERCENT_TRIGGER,
-    PERCENT_ESCAPES, TRIGGERS as DECODE_TRIGGERS,
-};
-
 pub use chunked::CHUNK;
+pub use decode::Encoding;
 pub use filters::{has_allow_marker, is_mixed, is_placeholder, shannon_entropy};
+pub use index::IndexError;
 pub use keywords::Keywords;
 
 use crate::rules::RuleSet;
+use decode::Trigger;
+use index::Index;
 use regex_automata::Input;
 use regex_automata::util::captures::Captures;
 
@@ -34,7 +34,7 @@ pub struct Match {
     pub start: usize,
     pub end: usize,
     /// For a secret found inside an encoded value: the decoded secret and the encoding.
-    pub decoded: Option<(Vec<u8>, &'static str)>,
+    pub decoded: Option<(Vec<u8>, Encoding)>,
     /// An inline allow marker (`leakgate:allow`, `gitleaks:allow`, `pragma: allowlist secret`)
     /// is on the secret's line: suppressed unless markers are ignored, and always counted.
     pub allowed: bool,
@@ -50,9 +50,34 @@ impl Match {
     }
 }
 
-/// Per-thread scanner: holds reusable buffers and capture slots, borrows the shared [`RuleSet`].
+/// The rules of a run compiled for matching: the rule data and its keyword index. Built once,
+/// shared by every [`Scanner`].
+#[derive(Debug)]
+pub struct Engine {
+    rules: RuleSet,
+    index: Index,
+}
+
+impl Engine {
+    pub fn new(rules: RuleSet) -> Result<Self, IndexError> {
+        let index = Index::build(&rules)?;
+        Ok(Engine { rules, index })
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The rule data back, to change and compile again (`rules check --rule`).
+    pub fn into_rules(self) -> RuleSet {
+        self.rules
+    }
+}
+
+/// Per-thread scanner: holds reusable buffers and capture slots, borrows the shared [`Engine`].
 pub struct Scanner<'r> {
     rules: &'r RuleSet,
+    index: &'r Index,
     windows: Vec<(u32, usize, usize)>,
     /// Keyword hits of anchored rules: (rule, position).
     starts: Vec<(u32, usize)>,
@@ -67,13 +92,15 @@ pub struct Scanner<'r> {
     cache_bytes: usize,
     only: Option<u32>,
     /// Decode-trigger hits of the last plain scan: (trigger, start, end).
-    triggers: Vec<(u8, usize, usize)>,
+    triggers: Vec<(Trigger, usize, usize)>,
 }
 
 impl<'r> Scanner<'r> {
-    pub fn new(rules: &'r RuleSet) -> Self {
+    pub fn new(engine: &'r Engine) -> Self {
+        let rules = &engine.rules;
         Scanner {
             rules,
+            index: &engine.index,
             windows: Vec::new(),
             starts: Vec::new(),
             captures: (0..rules.all_rules().len()).map(|_| None).collect(),
@@ -86,10 +113,10 @@ impl<'r> Scanner<'r> {
     }
 
     /// A scanner that runs a single rule (for checking a rule's examples in isolation).
-    pub fn for_rule(rules: &'r RuleSet, rule: u32) -> Self {
+    pub fn for_rule(engine: &'r Engine, rule: u32) -> Self {
         Scanner {
             only: Some(rule),
-            ..Scanner::new(rules)
+            ..Scanner::new(engine)
         }
     }
 
@@ -176,7 +203,7 @@ impl<'r> Scanner<'r> {
         self.windows.clear();
         self.starts.clear();
         self.triggers.clear();
-        let rules = self.rules;
+        let (rules, index) = (self.rules, self.index);
         let (only, windows, starts, triggers) = (
             self.only,
             &mut self.windows,
@@ -187,7 +214,7 @@ impl<'r> Scanner<'r> {
         // keywords makes millions of windows: they are merged as they pile up, each time the
         // list has doubled since the last merge (so merging costs amortised linear time).
         let (mut merge_windows_at, mut dedup_starts_at) = (COMPACT_AT, COMPACT_AT);
-        rules.keywords().for_each(buf, |pi, start, end| {
+        index.keywords().for_each(buf, |pi, start, end| {
             if windows.len() >= merge_windows_at {
                 merge_windows(windows);
                 merge_windows_at = COMPACT_AT.max(2 * windows.len());
@@ -197,13 +224,13 @@ impl<'r> Scanner<'r> {
                 starts.dedup();
                 dedup_starts_at = COMPACT_AT.max(2 * starts.len());
             }
-            if let Some(t) = rules.trigger_for_pattern(pi)
+            if let Some(t) = index.trigger_for_pattern(pi)
                 && only.is_none()
             {
                 triggers.push((t, start, end));
             }
             let after_alnum = start > 0 && buf[start - 1].is_ascii_alphanumeric();
-            for kr in rules.rules_for_pattern(pi) {
+            for kr in index.rules_for_pattern(pi) {
                 let ri = kr.rule;
                 if only.is_some_and(|o| o != ri) || (kr.word_start && after_alnum) {
                     continue;
@@ -483,8 +510,11 @@ mod tests {
     use super::*;
     use crate::rules::{LoadedFile, RuleSet};
 
-    fn set(extra: &str) -> RuleSet {
-        RuleSet::build(vec![LoadedFile::parse("t.toml", extra, true).unwrap()]).unwrap()
+    fn set(extra: &str) -> Engine {
+        Engine::new(
+            RuleSet::build(vec![LoadedFile::parse("t.toml", extra, true).unwrap()]).unwrap(),
+        )
+        .unwrap()
     }
 
     const RULE: &str = r#"
@@ -653,7 +683,10 @@ regex = '''(?P<secret>cd-9[0-9]{5}x)'''
         // "ab-cd-" matches at 0; "ab-" (a prefix of it) and "cd-9" (starting inside it) must
         // still route to their rules.
         let m = Scanner::new(&s).scan(b"ab-123456 ab-cd-912345x");
-        let ids: Vec<&str> = m.iter().map(|m| s.rule(m.rule).id.as_str()).collect();
+        let ids: Vec<&str> = m
+            .iter()
+            .map(|m| s.rules().rule(m.rule).id.as_str())
+            .collect();
         assert_eq!(ids, ["short", "long"]);
         let m = Scanner::for_rule(&s, 2).scan(b"ab-cd-912345x");
         assert_eq!(m.len(), 1, "keyword starting inside a longer keyword hit");

@@ -13,7 +13,6 @@ pub use allowlist::{Allowlist, AllowlistSpec};
 pub use checksum::{Checksum, base62, bech32};
 pub use schema::{Confidence, ConfigFile, RuleSpec, Severity};
 
-use crate::engine::Keywords;
 use regex_automata::meta;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -623,24 +622,11 @@ impl LoadedFile {
     }
 }
 
-/// A rule listening for a keyword.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeywordRule {
-    pub rule: u32,
-    /// The keyword is one of the rule's `names`: it counts only at the start of a word.
-    pub word_start: bool,
-}
-
-/// All active rules with the keyword automaton that routes keyword hits to rules.
+/// The rules of a run (built-in, then config files), their allowlists, and where they came
+/// from. Data only: the engine compiles it for matching.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    /// The automaton over keywords and decode labels (lowercase).
-    keywords: Keywords,
-    /// For each automaton pattern, the decode trigger it is, if any.
-    pattern_trigger: Vec<Option<u8>>,
-    /// For each automaton pattern, the rules that listed it as a keyword.
-    pattern_rules: Vec<Vec<KeywordRule>>,
     /// Config-level allowlists, in load order.
     pub allowlists: Vec<Allowlist>,
     /// Files the rule set was built from.
@@ -725,7 +711,7 @@ impl RuleSet {
         }
         let mut rules = active;
         rules.extend(shadows);
-        Self::from_rules(rules, allowlists, sources)
+        Ok(Self::from_rules(rules, allowlists, sources))
     }
 
     /// The built-in rules plus the given config files.
@@ -737,78 +723,15 @@ impl RuleSet {
         Self::build(files)
     }
 
-    fn from_rules(
-        rules: Vec<Rule>,
-        allowlists: Vec<Allowlist>,
-        sources: Vec<String>,
-    ) -> Result<Self, RuleError> {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut by_pattern: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut pattern_rules: Vec<Vec<KeywordRule>> = Vec::new();
-        for (ri, rule) in rules.iter().enumerate() {
-            for kw in &rule.keywords {
-                let entry = KeywordRule {
-                    rule: ri as u32,
-                    word_start: rule.names.contains(kw),
-                };
-                let key = kw.to_ascii_lowercase().into_bytes();
-                let pi = *by_pattern.entry(key.clone()).or_insert_with(|| {
-                    patterns.push(key);
-                    pattern_rules.push(Vec::new());
-                    patterns.len() - 1
-                });
-                if !pattern_rules[pi].contains(&entry) {
-                    pattern_rules[pi].push(entry);
-                }
-            }
-        }
-        // Labels that announce encoded values ride on the same automaton: one pass finds both.
-        let mut pattern_trigger: Vec<Option<u8>> = vec![None; patterns.len()];
-        let labels = crate::engine::DECODE_TRIGGERS
-            .iter()
-            .enumerate()
-            .map(|(ti, label)| (label.0.to_ascii_lowercase().into_bytes(), ti as u8));
-        let escapes = crate::engine::PERCENT_ESCAPES
-            .iter()
-            .map(|e| (e.as_bytes().to_vec(), crate::engine::PERCENT_TRIGGER))
-            .chain(std::iter::once((
-                crate::engine::ESCAPED_QUOTE.as_bytes().to_vec(),
-                crate::engine::ESCAPE_TRIGGER,
-            )));
-        // The hex form of each distinctive token prefix (the keywords of high-confidence rules)
-        // finds hex-encoded tokens; shorter prefixes would hit random hex too often.
-        let hex_prefixes = rules
-            .iter()
-            .filter(|r| r.confidence == Confidence::High)
-            .flat_map(|r| &r.keywords)
-            .filter(|k| k.len() >= 4)
-            .map(|k| (hex::encode(k).into_bytes(), crate::engine::HEX_TRIGGER));
-        for (key, trigger) in labels.chain(escapes).chain(hex_prefixes) {
-            let pi = *by_pattern.entry(key.clone()).or_insert_with(|| {
-                patterns.push(key);
-                pattern_rules.push(Vec::new());
-                pattern_trigger.push(None);
-                patterns.len() - 1
-            });
-            pattern_trigger[pi].get_or_insert(trigger);
-        }
-        let keywords = Keywords::new(patterns).map_err(|e| RuleError::Parse {
-            file: sources.join(", "),
-            line: 1,
-            column: 1,
-            message: format!("keyword automaton: {e}"),
-        })?;
-        Ok(RuleSet {
+    fn from_rules(rules: Vec<Rule>, allowlists: Vec<Allowlist>, sources: Vec<String>) -> Self {
+        RuleSet {
             active: rules.iter().take_while(|r| r.shadow.is_none()).count(),
             rules,
-            keywords,
-            pattern_trigger,
-            pattern_rules,
             allowlists,
             sources,
             repo_config: None,
             widest_window: OnceLock::new(),
-        })
+        }
     }
 
     /// The widest window (bytes on each side of a keyword hit) of any rule: what a scan in
@@ -841,24 +764,8 @@ impl RuleSet {
         &self.rules[index as usize]
     }
 
-    /// The keyword automaton.
-    pub fn keywords(&self) -> &Keywords {
-        &self.keywords
-    }
-
-    /// Rules listening for pattern `pattern`.
-    pub fn rules_for_pattern(&self, pattern: usize) -> &[KeywordRule] {
-        &self.pattern_rules[pattern]
-    }
-
-    /// The decode trigger (index into [`crate::engine::DECODE_TRIGGERS`]) automaton pattern
-    /// `pattern` is, if any.
-    pub fn trigger_for_pattern(&self, pattern: usize) -> Option<u8> {
-        self.pattern_trigger[pattern]
-    }
-
     /// Keep only the rules whose id is in `ids` (used by `rules check --rule`).
-    pub fn restrict(self, ids: &[String]) -> Result<Self, RuleError> {
+    pub fn restrict(self, ids: &[String]) -> Self {
         let RuleSet {
             rules,
             allowlists,

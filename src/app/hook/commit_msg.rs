@@ -41,7 +41,7 @@ pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
     };
     let scanned = content::scan_bytes(&mut scanner, &text, &target, target.keep_all());
     let (findings, suppressed) =
-        finding::apply_suppressions(&rules, scanned.findings, out.finding.honour_inline);
+        finding::apply_suppressions(rules.rules(), scanned.findings, out.finding.honour_inline);
     let mut report = Report {
         findings,
         summary: Summary {
@@ -64,7 +64,7 @@ pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
         report,
         Completion {
             command: "commit-msg",
-            rules: &rules,
+            rules: rules.rules(),
             config: &a.config,
             root: repo.workdir(),
             commit_files: None,

@@ -227,7 +227,7 @@ fn reviewed_base(
 /// reaches) and the submodule commits they record.
 fn scan_push(
     repo: &gix::Repository,
-    rules: &crate::rules::RuleSet,
+    rules: &crate::engine::Engine,
     push: &Push<'_>,
     out: &OutputConfig,
 ) -> Result<(HistoryScan, Vec<String>)> {
@@ -282,7 +282,7 @@ fn scan_push(
 fn push_report(
     repo: &gix::Repository,
     mut scan: HistoryScan,
-    rules: &crate::rules::RuleSet,
+    rules: &crate::engine::Engine,
     files: &crate::config::CommitFiles,
     a: &HookRunArgs,
     out: &OutputConfig,
@@ -294,7 +294,7 @@ fn push_report(
     });
     let report = history_report(
         scan,
-        rules,
+        rules.rules(),
         Strictness {
             allow_missing: false,
             gate: true,
@@ -305,7 +305,7 @@ fn push_report(
         report,
         Completion {
             command: "pre-push",
-            rules,
+            rules: rules.rules(),
             config: &a.config,
             root: repo.workdir(),
             commit_files: Some(files),
@@ -321,7 +321,7 @@ fn report(
     gate: &GateConfig,
     head_scan: Option<(
         HistoryScan,
-        crate::rules::RuleSet,
+        crate::engine::Engine,
         &crate::config::CommitFiles,
     )>,
     base: Option<gix::ObjectId>,

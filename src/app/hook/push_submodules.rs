@@ -8,8 +8,8 @@
 //! cannot be read is an error, which blocks the push.
 
 use crate::config::OutputConfig;
+use crate::engine::Engine;
 use crate::history::{self, HistoryOptions, HistoryScan, Scope};
-use crate::rules::RuleSet;
 use crate::source::history::ObjectError;
 use crate::source::{git, gitlinks};
 use gix::ObjectId;
@@ -20,7 +20,7 @@ use super::same_dir;
 
 /// What the superproject's push is about.
 pub(super) struct Push<'a> {
-    pub rules: &'a RuleSet,
+    pub rules: &'a Engine,
     pub out: &'a OutputConfig,
     /// The destination remote of the superproject's push, if it is a configured remote.
     pub remote: Option<&'a str>,
