@@ -276,7 +276,8 @@ impl<'r> Scanner<'r> {
 const CACHE_BUDGET: usize = 128 << 20;
 
 /// Each scanner's share of [`CACHE_BUDGET`].
-static CACHE_SHARE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(CACHE_BUDGET / 2);
+static CACHE_SHARE: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(CACHE_BUDGET / 2);
 
 /// Tell the engine how many scanners run at once (one per worker thread), so their regex
 /// caches together stay within [`CACHE_BUDGET`] (each keeps at least 8 MiB).
@@ -317,8 +318,12 @@ fn slots<'a>(
     if slot.is_none() {
         cached.push(ri);
     }
-    let (caps, cache) =
-        slot.get_or_insert_with(|| (compiled.regex.create_captures(), compiled.regex.create_cache()));
+    let (caps, cache) = slot.get_or_insert_with(|| {
+        (
+            compiled.regex.create_captures(),
+            compiled.regex.create_cache(),
+        )
+    });
     (caps, cache)
 }
 

@@ -667,7 +667,9 @@ const PACK_TRAVERSAL_MEMORY: u64 = 256 << 20;
 /// Threads for traversing a pack whose largest decoded object is `largest` bytes.
 fn pack_threads(threads: usize, largest: u64) -> usize {
     let fit = PACK_TRAVERSAL_MEMORY / (2 * largest.max(1));
-    threads.min(usize::try_from(fit).unwrap_or(usize::MAX)).max(1)
+    threads
+        .min(usize::try_from(fit).unwrap_or(usize::MAX))
+        .max(1)
 }
 
 /// Decode the entries `decode` of `bundle` with gix-pack's delta-tree traversal and visit them.
