@@ -10,7 +10,7 @@ use gix::bstr::{BStr, BString, ByteSlice};
 use std::path::{Path, PathBuf};
 
 /// Errors reading the repository.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GitError {
     #[error("cannot open the git repository at {path}: {message}")]
     Open { path: String, message: String },
@@ -28,6 +28,10 @@ pub enum GitError {
         "refusing to read {path}: it is a {kind}, not a regular file (git and leakgate would block on it)"
     )]
     Special { path: String, kind: &'static str },
+    #[error(
+        "refusing to read {path}: it leads to {target}, on a kernel file system (/proc, /sys, /dev) whose files can be endless whatever their size says"
+    )]
+    System { path: String, target: String },
     #[error("HEAD of the git repository at {path} cannot be read: {message}")]
     Head { path: String, message: String },
 }
@@ -199,9 +203,17 @@ const SHALLOW_VET: &[&str] = &[
     "objects/info/alternates",
 ];
 
-/// The error for `p` when it is a FIFO, socket or device (or a symlink to one): opening it would
-/// block forever or read without end. Absent files, regular files and directories are fine.
+/// The error for `p` when it is a FIFO, socket or device (or a symlink to one), or when it leads
+/// under `/proc`, `/sys` or `/dev`, whose files are "regular" yet can be endless
+/// (`/proc/self/pagemap`): opening it would block forever or read without end. Absent files,
+/// regular files and directories elsewhere are fine.
 fn special(p: &Path) -> Option<GitError> {
+    if let Some(target) = crate::safe_fs::system_target(p) {
+        return Some(GitError::System {
+            path: p.display().to_string(),
+            target: target.display().to_string(),
+        });
+    }
     // Follow a symlink for the check: what gix opens is the target.
     let m = std::fs::metadata(p).ok()?;
     (!m.is_file() && !m.is_dir()).then(|| GitError::Special {
@@ -334,7 +346,8 @@ pub struct RepoView {
     index: gix::index::File,
     head_tree: Option<ObjectId>,
     /// The global excludes file (`core.excludesFile`, else `~/.config/git/ignore`) when it is a
-    /// FIFO, socket or device, which gix would block on: ignore rules cannot be evaluated.
+    /// FIFO, socket or device, which gix would block on, or leads under `/proc`, `/sys` or `/dev`:
+    /// ignore rules cannot be evaluated.
     special_excludes: Option<GitError>,
 }
 
@@ -425,11 +438,8 @@ impl RepoView {
 
     /// Is `rel` (or a directory above it) matched by a gitignore rule?
     pub fn is_ignored(&self, rel: &BStr) -> Result<bool, GitError> {
-        if let Some(GitError::Special { path, kind }) = &self.special_excludes {
-            return Err(GitError::Special {
-                path: path.clone(),
-                kind,
-            });
+        if let Some(e) = &self.special_excludes {
+            return Err(e.clone());
         }
         let repo = self.repo.to_thread_local();
         let mut stack = repo

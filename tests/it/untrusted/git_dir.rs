@@ -1,0 +1,125 @@
+//! What a git directory can point leakgate at: files under `/proc`, `/sys` and `/dev` that
+//! `stat` calls regular but never end, include directives in the repository's configuration, and
+//! FIFOs in the places git reaches through the git directory (alternates, a linked worktree's
+//! common directory, a `.git` symlink). Each is refused or ignored, never read or waited on. A
+//! working-tree secret whose committed version sits in a blob of hundreds of megabytes gets its
+//! exposure in bounded memory.
+
+use crate::support::{Gen, Run, TestRepo, field, leakgate};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A file that is "regular" to `stat` (size 0) and reads without end: 8 bytes for every page of
+/// the reader's address space.
+const ENDLESS: &str = "/proc/self/pagemap";
+
+/// Run leakgate as [`super::run_bounded`] does, with `env` set and its address space limited to
+/// 4 GiB: reading a file that never ends makes it fail instead of eating the machine's memory.
+fn run_limited(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
+    let mut c = leakgate();
+    c.args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    // SAFETY: setrlimit is async-signal-safe and the closure touches nothing else.
+    unsafe {
+        c.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 4 << 30,
+                rlim_max: 4 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let mut child = c.spawn().expect("leakgate starts");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("leakgate {args:?} hung (killed after 60 s)");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Run::new(child.wait_with_output().expect("output"))
+}
+
+/// The arguments of `cmd` run on the current directory (`staged` takes none).
+fn here(cmd: &str) -> Vec<&str> {
+    if cmd == "staged" {
+        vec![cmd]
+    } else {
+        vec![cmd, "."]
+    }
+}
+
+/// A repository with one committed secret and an untracked one (which needs the ignore rules).
+fn repo_with_secrets(seed: u64) -> TestRepo {
+    let repo = TestRepo::new();
+    let mut g = Gen::new(seed);
+    repo.write("deploy.env", format!("HF_TOKEN={}\n", g.huggingface()))
+        .commit_all("initial");
+    repo.write("local.env", format!("HF_TOKEN={}\n", g.huggingface()));
+    repo
+}
+
+/// Replace `rel` (a file or directory of the repository) with a symlink to `target`.
+fn replace_with_symlink(repo: &TestRepo, rel: &str, target: &str) {
+    let p = repo.join(rel);
+    if p.is_dir() {
+        std::fs::rename(&p, repo.join(&format!("{rel}.moved"))).unwrap();
+    } else if p.symlink_metadata().is_ok() {
+        std::fs::remove_file(&p).unwrap();
+    }
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, &p).unwrap();
+}
+
+#[test]
+fn git_files_leading_into_proc_are_refused_not_read() {
+    for rel in [
+        ".git/config",
+        ".git/HEAD",
+        ".git/packed-refs",
+        ".git/info/exclude",
+        ".git/objects/info/alternates",
+        ".git",
+    ] {
+        let repo = repo_with_secrets(1601);
+        replace_with_symlink(&repo, rel, ENDLESS);
+        for cmd in ["scan", "audit", "staged"] {
+            let run = run_limited(repo.path(), &here(cmd), &[]);
+            assert_eq!(run.code, 2, "{rel} {cmd}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(rel) && run.stderr.contains("/proc/"),
+                "{rel} {cmd}: {}",
+                run.stderr
+            );
+        }
+    }
+    // The excludes file the repository names: the ignore rules cannot be evaluated, which is
+    // reported for the file that needed them; the rest of the scan goes on.
+    let repo = repo_with_secrets(1602);
+    replace_with_symlink(&repo, "ignore-list", ENDLESS);
+    let list = repo.join("ignore-list");
+    repo.git(&["config", "core.excludesFile", list.to_str().unwrap()]);
+    let run = run_limited(repo.path(), &["scan", ".", "--format", "json"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let errors = run.json()["summary"]["error_details"].to_string();
+    assert!(
+        errors.contains("local.env") && errors.contains("/proc/"),
+        "{errors}"
+    );
+    let mut paths = field(&run.findings(), "path");
+    paths.sort();
+    assert_eq!(paths, ["deploy.env", "local.env"]);
+}
