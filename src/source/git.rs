@@ -169,7 +169,7 @@ pub fn discover_with(path: &Path, vet: Vet) -> Result<Option<gix::Repository>, G
     };
     let (git_dir, work_dir) = found.into_repository_and_work_tree_directories();
     vet_git_dir(&git_dir, vet)?;
-    let mut repo = gix::open(&git_dir).map_err(|e| open_err(e.to_string()))?;
+    let mut repo = open_untrusted(&git_dir).map_err(open_err)?;
     // The working tree is where `.git` was found, whatever `core.worktree` or `core.bare` say.
     repo.set_workdir(work_dir.clone())
         .map_err(|e| open_err(e.to_string()))?;
@@ -183,6 +183,83 @@ pub fn discover_with(path: &Path, vet: Vet) -> Result<Option<gix::Repository>, G
         work_dir
     );
     Ok(Some(repo))
+}
+
+/// Open the git directory `git_dir` without following `include.path` or `includeIf` in the
+/// repository's own configuration: an include names any file of the machine, which gix would
+/// read whole (`/proc/self/pagemap` never ends, a FIFO never answers), and vetting a chain of
+/// includes would mean parsing configuration before gix does. Includes in the configuration
+/// outside the repository (the user's `~/.gitconfig`, `$XDG_CONFIG_HOME/git/config`, the
+/// system's) are the user's own and are still followed.
+fn open_untrusted(git_dir: &Path) -> Result<gix::Repository, String> {
+    let mut permissions = gix::open::Permissions::default();
+    permissions.config.includes = false;
+    let options = gix::open::Options::default().permissions(permissions);
+    let mut repo = gix::open_opts(git_dir, options).map_err(|e| describe(&e))?;
+    follow_user_includes(&mut repo)?;
+    Ok(repo)
+}
+
+/// Is this configuration from outside the repository: the user's, the system's or git's own?
+fn is_users(meta: &gix::config::file::Metadata) -> bool {
+    use gix::config::Source as S;
+    matches!(
+        meta.source,
+        S::GitInstallation | S::System | S::Git | S::User
+    )
+}
+
+/// Follow the includes of the user's and the system's configuration (not the repository's):
+/// their sections are resolved in place, ahead of the repository's, so every value keeps the
+/// precedence git gives it. Nothing changes when they include nothing.
+fn follow_user_includes(repo: &mut gix::Repository) -> Result<(), String> {
+    let config = repo.config_snapshot().plumbing().clone();
+    let includes = |s: &gix::config::file::SectionRef<'_>| {
+        let name = s.header().name();
+        is_users(s.meta()) && (name == "include" || name == "includeIf")
+    };
+    if !config.sections().any(|s| includes(&s)) {
+        return Ok(());
+    }
+    // Split the configuration into the user's sections and the rest, keeping their order.
+    let (mut users, mut rest) = (config.clone(), config);
+    let ids: Vec<_> = users
+        .sections_and_ids()
+        .map(|(s, id)| (id, is_users(s.meta())))
+        .collect();
+    for (id, user) in ids {
+        let drop_from = if user { &mut rest } else { &mut users };
+        drop_from.remove_section_by_id(id);
+    }
+    let home = gix::path::env::home_dir();
+    let branch = repo.head_name().ok().flatten();
+    let options = gix::config::file::init::Options {
+        includes: gix::config::file::includes::Options::follow(
+            gix::config::path::interpolate::Context {
+                git_install_dir: None,
+                home_dir: home.as_deref(),
+                home_for_user: Some(gix::config::path::interpolate::home_for_user),
+            },
+            gix::config::file::includes::conditional::Context {
+                git_dir: Some(repo.git_dir()),
+                branch_name: branch.as_ref().map(|b| b.as_ref()),
+            },
+        ),
+        ignore_io_errors: true,
+        ..Default::default()
+    };
+    users
+        .resolve_includes(options)
+        .map_err(|e| format!("cannot follow the includes of your git configuration: {e}"))?;
+    users
+        .append(rest)
+        .map_err(|e| format!("cannot merge git configuration: {e}"))?;
+    let mut snapshot = repo.config_snapshot_mut();
+    *snapshot = users;
+    snapshot
+        .commit()
+        .map_err(|e| format!("cannot apply git configuration: {e}"))?;
+    Ok(())
 }
 
 /// Names in a git directory that gix may read for any command.

@@ -5,6 +5,7 @@
 //! working-tree secret whose committed version sits in a blob of hundreds of megabytes gets its
 //! exposure in bounded memory.
 
+use super::mkfifo;
 use crate::support::{Gen, Run, TestRepo, field, leakgate};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -122,4 +123,54 @@ fn git_files_leading_into_proc_are_refused_not_read() {
     let mut paths = field(&run.findings(), "path");
     paths.sort();
     assert_eq!(paths, ["deploy.env", "local.env"]);
+}
+
+#[test]
+fn include_directives_in_the_repository_config_are_not_followed() {
+    let repo = repo_with_secrets(1603);
+    let elsewhere = TestRepo::plain();
+    let fifo = elsewhere.join("fifo-config");
+    mkfifo(&fifo);
+    // Included, these would read without end and block forever (written by hand: git itself
+    // follows them).
+    let config = repo.join(".git/config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "[include]\n\tpath = {ENDLESS}\n[includeIf \"gitdir:/\"]\n\tpath = {}\n",
+        fifo.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    for cmd in ["scan", "audit", "history", "staged"] {
+        let mut args = here(cmd);
+        args.extend(["--format", "json"]);
+        let run = run_limited(repo.path(), &args, &[]);
+        let want = if cmd == "staged" { 0 } else { 1 };
+        assert_eq!(run.code, want, "{cmd}: {}", run.stderr);
+        assert_eq!(run.json()["summary"]["incomplete"], false, "{cmd}");
+    }
+}
+
+#[test]
+fn includes_in_the_users_own_config_are_still_followed() {
+    let repo = repo_with_secrets(1604);
+    let home = TestRepo::plain();
+    // ~/.gitconfig includes a file that names the global excludes file, which ignores local.env.
+    home.write(".gitconfig", "[include]\n\tpath = ~/.gitconfig-extra\n")
+        .write(
+            ".gitconfig-extra",
+            "[core]\n\texcludesFile = ~/global-ignore\n",
+        )
+        .write("global-ignore", "local.env\n");
+    let env = [
+        ("HOME", home.path()),
+        ("XDG_CONFIG_HOME", &home.join("xdg")),
+    ];
+    let run = run_limited(repo.path(), &["scan", ".", "--format", "json"], &env);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let local = run
+        .findings()
+        .into_iter()
+        .find(|f| f["path"] == "local.env")
+        .expect("local.env reported");
+    assert_eq!(local["exposure"], "ignored", "{}", run.stdout);
 }
