@@ -32,6 +32,8 @@ pub enum GitError {
         "refusing to read {path}: it leads to {target}, on a kernel file system (/proc, /sys, /dev) whose files can be endless whatever their size says"
     )]
     System { path: String, target: String },
+    #[error("refusing to read {path}: {message}")]
+    Vet { path: String, message: String },
     #[error("HEAD of the git repository at {path} cannot be read: {message}")]
     Head { path: String, message: String },
 }
@@ -168,14 +170,12 @@ pub fn discover_with(path: &Path, vet: Vet) -> Result<Option<gix::Repository>, G
         }
     };
     let (git_dir, work_dir) = found.into_repository_and_work_tree_directories();
+    // The git directory, its common directory and the alternates they lend.
     vet_git_dir(&git_dir, vet)?;
     let mut repo = open_untrusted(&git_dir).map_err(open_err)?;
     // The working tree is where `.git` was found, whatever `core.worktree` or `core.bare` say.
     repo.set_workdir(work_dir.clone())
         .map_err(|e| open_err(e.to_string()))?;
-    if repo.common_dir() != repo.git_dir() {
-        vet_git_dir(repo.common_dir(), vet)?;
-    }
     crate::debug!(
         "repository {} (work tree {:?}, found {:?})",
         repo.git_dir().display(),
@@ -280,6 +280,16 @@ const SHALLOW_VET: &[&str] = &[
     "objects/info/alternates",
 ];
 
+/// How many alternates deep object directories are vetted. gix follows chains of any depth, so
+/// a deeper one is refused rather than read unvetted (git itself stops at 5).
+const MAX_ALTERNATE_DEPTH: usize = 8;
+
+/// How many object directories alternates may lend in all.
+const MAX_ALTERNATE_DIRS: usize = 64;
+
+/// The longest `commondir`, `.git` or alternates file read: each holds a path or a few.
+const MAX_POINTER_FILE: u64 = 1 << 20;
+
 /// The error for `p` when it is a FIFO, socket or device (or a symlink to one), or when it leads
 /// under `/proc`, `/sys` or `/dev`, whose files are "regular" yet can be endless
 /// (`/proc/self/pagemap`): opening it would block forever or read without end. Absent files,
@@ -299,6 +309,10 @@ fn special(p: &Path) -> Option<GitError> {
     })
 }
 
+fn check(p: &Path) -> Result<(), GitError> {
+    special(p).map_or(Ok(()), Err)
+}
+
 /// The global excludes file gix reads: `core.excludesFile`, else `$XDG_CONFIG_HOME/git/ignore`
 /// (`~/.config/git/ignore`).
 fn global_excludes_file(repo: &gix::Repository) -> Option<PathBuf> {
@@ -312,25 +326,26 @@ fn global_excludes_file(repo: &gix::Repository) -> Option<PathBuf> {
     Some(config_home.join("git").join("ignore"))
 }
 
-/// Shallow-vet every git directory discovery may look at from `path` upwards: `.git` directories,
-/// the directory a `.git` file names, and directories that look like bare repositories.
+/// Shallow-vet every git directory discovery may look at from `path` upwards: `.git` directories
+/// (also through a symlink), the directory a `.git` file names, and directories that look like
+/// bare repositories.
 fn vet_candidates(path: &Path) -> Result<(), GitError> {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     for dir in abs.ancestors() {
         let dot_git = dir.join(".git");
-        match std::fs::symlink_metadata(&dot_git) {
-            Ok(m) if m.is_dir() => vet_git_dir(&dot_git, Vet::Shallow)?,
-            Ok(m) if m.is_file() => {
-                if let Some(target) = gitdir_file_target(&dot_git) {
-                    vet_git_dir(&target, Vet::Shallow)?;
+        if dot_git.symlink_metadata().is_ok() {
+            check(&dot_git)?;
+            // Followed as gix follows it: a symlink to a git directory or to a `.git` file is
+            // vetted like one.
+            match std::fs::metadata(&dot_git) {
+                Ok(m) if m.is_dir() => vet_git_dir(&dot_git, Vet::Shallow)?,
+                Ok(m) if m.is_file() => {
+                    if let Some(target) = gitdir_file_target(&dot_git)? {
+                        vet_git_dir(&target, Vet::Shallow)?;
+                    }
                 }
+                _ => {}
             }
-            Ok(_) => {
-                if let Some(e) = special(&dot_git) {
-                    return Err(e);
-                }
-            }
-            Err(_) => {}
         }
         if dir.join("HEAD").symlink_metadata().is_ok() || dir.join("objects").is_dir() {
             vet_git_dir(dir, Vet::Shallow)?;
@@ -339,23 +354,76 @@ fn vet_candidates(path: &Path) -> Result<(), GitError> {
     Ok(())
 }
 
-/// The directory a `.git` file (`gitdir: PATH`) points to, read without following a symlink or
-/// blocking.
-fn gitdir_file_target(dot_git: &Path) -> Option<PathBuf> {
-    let text = crate::safe_fs::read_small(dot_git, 4096).ok()?;
-    let text = String::from_utf8(text).ok()?;
-    let target = text.trim().strip_prefix("gitdir:")?.trim();
-    let target = Path::new(target);
-    Some(match dot_git.parent() {
-        Some(parent) if target.is_relative() => parent.join(target),
-        _ => target.to_path_buf(),
-    })
+/// The content of a file git reads a path from (`.git`, `commondir`, alternates), through
+/// symlinks but without blocking; `None` when it is absent or unreadable (gix then fails on it
+/// too, without hanging). One that is special, under `/proc`, `/sys` or `/dev`, or too long to
+/// be a list of paths is refused.
+fn read_pointer(file: &Path) -> Result<Option<Vec<u8>>, GitError> {
+    use crate::safe_fs::SafeFsError as E;
+    check(file)?;
+    match crate::safe_fs::read_bounded(file, MAX_POINTER_FILE) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(E::Io { .. }) => Ok(None),
+        Err(e) => Err(GitError::Vet {
+            path: file.display().to_string(),
+            message: e.to_string(),
+        }),
+    }
 }
 
-/// Refuse a git directory that holds a FIFO, socket or device (or a symlink to one) where git
-/// data lives: opening one blocks forever or reads without end.
+/// The directory a `.git` file (`gitdir: PATH`) points to.
+fn gitdir_file_target(dot_git: &Path) -> Result<Option<PathBuf>, GitError> {
+    let Some(text) = read_pointer(dot_git)? else {
+        return Ok(None);
+    };
+    let Ok(text) = String::from_utf8(text) else {
+        return Ok(None);
+    };
+    let Some(target) = text.trim().strip_prefix("gitdir:") else {
+        return Ok(None);
+    };
+    let target = Path::new(target.trim());
+    Ok(Some(match dot_git.parent() {
+        Some(parent) if target.is_relative() => parent.join(target),
+        _ => target.to_path_buf(),
+    }))
+}
+
+/// The common directory a linked worktree's git directory names in `commondir` (relative to the
+/// git directory), which gix reads `config`, refs and objects from.
+fn commondir_target(git_dir: &Path) -> Result<Option<PathBuf>, GitError> {
+    let Some(bytes) = read_pointer(&git_dir.join("commondir"))? else {
+        return Ok(None);
+    };
+    let trimmed = bytes.trim_end();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    Ok(gix::path::from_byte_slice(trimmed).ok().map(|p| {
+        let common = git_dir.join(p);
+        common.canonicalize().unwrap_or(common)
+    }))
+}
+
+/// Refuse a git directory that holds a FIFO, socket or device (or a symlink to one, or to a file
+/// under `/proc`, `/sys` or `/dev`) where git data lives: opening one blocks forever or reads
+/// without end. The common directory its `commondir` names and the object directories its
+/// alternates lend are vetted the same way, before gix reads any of them.
 fn vet_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
-    let check = |p: &Path| special(p).map_or(Ok(()), Err);
+    vet_one_git_dir(dir, vet)?;
+    let common = match commondir_target(dir)? {
+        Some(common) => {
+            vet_one_git_dir(&common, vet)?;
+            common
+        }
+        None => dir.to_path_buf(),
+    };
+    vet_alternates(&common.join("objects"), vet)
+}
+
+/// Vet one git directory's own files (see [`vet_git_dir`]).
+fn vet_one_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
+    check(dir)?;
     for name in SHALLOW_VET {
         check(&dir.join(name))?;
     }
@@ -364,17 +432,76 @@ fn vet_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
         Vet::Deep => &["refs", "objects", "logs", "worktrees", "info"],
     };
     for root in roots {
-        let mut stack = vec![dir.join(root)];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let Ok(ft) = e.file_type() else { continue };
-                if ft.is_dir() {
-                    stack.push(e.path());
-                } else if !ft.is_file() {
-                    check(&e.path())?;
+        vet_tree(&dir.join(root))?;
+    }
+    Ok(())
+}
+
+/// Vet every file under `root`. A symlink is checked where it leads, but a symlinked directory
+/// below `root` is not walked: that would let a repository send the walk through any tree of
+/// the machine.
+fn vet_tree(root: &Path) -> Result<(), GitError> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if !ft.is_file() {
+                check(&e.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Vet the object directories that `objects`' alternates lend, and theirs in turn, as deep as
+/// [`MAX_ALTERNATE_DEPTH`]: a FIFO or device in one would hang gix as surely as in `objects`.
+fn vet_alternates(objects: &Path, vet: Vet) -> Result<(), GitError> {
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut queue = vec![(objects.to_path_buf(), 0usize)];
+    while let Some((dir, depth)) = queue.pop() {
+        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if seen.contains(&canonical) {
+            continue;
+        }
+        seen.push(canonical);
+        if depth > 0 {
+            check(&dir)?;
+            vet_tree(&match vet {
+                Vet::Shallow => dir.join("pack"),
+                Vet::Deep => dir.clone(),
+            })?;
+        }
+        let file = dir.join("info").join("alternates");
+        let Some(bytes) = read_pointer(&file)? else {
+            continue;
+        };
+        // Unparsable alternates make gix fail, not hang.
+        let Ok(entries) = gix::odb::alternate::parse(&bytes) else {
+            continue;
+        };
+        let too_many =
+            depth == MAX_ALTERNATE_DEPTH || seen.len() + queue.len() > MAX_ALTERNATE_DIRS;
+        if too_many && !entries.is_empty() {
+            return Err(GitError::Vet {
+                path: file.display().to_string(),
+                message: format!(
+                    "alternates lend object directories more than {MAX_ALTERNATE_DEPTH} deep or more than {MAX_ALTERNATE_DIRS} in all"
+                ),
+            });
+        }
+        for entry in entries {
+            // git resolves a relative entry against the directory holding the file, gix against
+            // the repository's own object directory: both are vetted.
+            let (own, gix) = (dir.join(&entry), objects.join(&entry));
+            let others = (gix != own).then_some(gix);
+            for alt in std::iter::once(own).chain(others) {
+                if alt.symlink_metadata().is_ok() {
+                    queue.push((alt, depth + 1));
                 }
             }
         }

@@ -174,3 +174,104 @@ fn includes_in_the_users_own_config_are_still_followed() {
         .expect("local.env reported");
     assert_eq!(local["exposure"], "ignored", "{}", run.stdout);
 }
+
+/// A clone of `origin` made with `--shared`: its objects are in `origin`'s object directory,
+/// lent through `objects/info/alternates`.
+fn shared_clone(origin: &Path, home: &TestRepo, name: &str) -> std::path::PathBuf {
+    let clone = home.join(name);
+    let out = std::process::Command::new("git")
+        .args(["clone", "-q", "--shared"])
+        .arg(origin)
+        .arg(&clone)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    clone
+}
+
+#[test]
+fn object_directories_lent_by_alternates_are_vetted() {
+    let origin = repo_with_secrets(1605);
+    let home = TestRepo::plain();
+    let clone = shared_clone(origin.path(), &home, "clone");
+    // Alternates of alternates: the second clone borrows from the first, which borrows from
+    // origin.
+    let clone2 = shared_clone(&clone, &home, "clone2");
+    // A pack index and a loose object that are FIFOs, in origin's object directory.
+    let objects = origin.join(".git/objects");
+    let idx = objects.join("pack/pack-0000000000000000000000000000000000000000.idx");
+    mkfifo(&idx);
+    for dir in [&clone, &clone2] {
+        for cmd in ["history", "audit"] {
+            let run = run_limited(dir, &[cmd, "."], &[]);
+            assert_eq!(run.code, 2, "{cmd}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(".idx") && run.stderr.contains("FIFO"),
+                "{cmd}: {}",
+                run.stderr
+            );
+        }
+    }
+    std::fs::remove_file(&idx).unwrap();
+    let loose = objects.join("ee").join("e".repeat(38));
+    std::fs::create_dir_all(loose.parent().unwrap()).unwrap();
+    mkfifo(&loose);
+    for dir in [&clone, &clone2] {
+        let run = run_limited(dir, &["history", "."], &[]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(&"e".repeat(38)), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_linked_worktrees_common_directory_is_vetted_before_it_is_read() {
+    let main = repo_with_secrets(1606);
+    let home = TestRepo::plain();
+    let wt = home.join("wt");
+    main.git(&["worktree", "add", "-q", wt.to_str().unwrap()]);
+    // The main repository's config and packed-refs, read through the worktree's `commondir`.
+    for name in ["config", "packed-refs"] {
+        let p = main.join(&format!(".git/{name}"));
+        let saved = std::fs::read(&p).ok();
+        let _ = std::fs::remove_file(&p);
+        mkfifo(&p);
+        for cmd in ["scan", "staged", "history"] {
+            let run = run_limited(&wt, &here(cmd), &[]);
+            assert_eq!(run.code, 2, "{name} {cmd}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(&format!(".git/{name}")) && run.stderr.contains("FIFO"),
+                "{name} {cmd}: {}",
+                run.stderr
+            );
+        }
+        std::fs::remove_file(&p).unwrap();
+        if let Some(saved) = saved {
+            std::fs::write(&p, saved).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_git_directory_reached_through_a_symlink_is_vetted() {
+    let repo = repo_with_secrets(1607);
+    let elsewhere = TestRepo::plain();
+    let real = elsewhere.join("real.git");
+    std::fs::rename(repo.join(".git"), &real).unwrap();
+    std::os::unix::fs::symlink(&real, repo.join(".git")).unwrap();
+    assert_eq!(run_limited(repo.path(), &["scan", "."], &[]).code, 1);
+    std::fs::remove_file(real.join("HEAD")).unwrap();
+    mkfifo(&real.join("HEAD"));
+    for cmd in ["scan", "audit", "staged"] {
+        let run = run_limited(repo.path(), &here(cmd), &[]);
+        assert_eq!(run.code, 2, "{cmd}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("HEAD") && run.stderr.contains("FIFO"),
+            "{cmd}: {}",
+            run.stderr
+        );
+    }
+}
