@@ -600,18 +600,28 @@ impl RepoView {
         self.index.entry_by_path(rel).is_some()
     }
 
-    /// Read a blob's bytes.
-    fn blob(repo: &gix::Repository, id: gix::ObjectId, path: &BStr) -> Result<Vec<u8>, GitError> {
-        repo.find_object(id)
-            .map(|o| o.detach().data)
-            .map_err(|e| GitError::Object {
-                id: id.to_string(),
-                path: path.to_str_lossy().into_owned(),
-                message: e.to_string(),
-            })
+    /// Which of `secrets` blob `id` (the version of `rel` in HEAD or the index) holds, read in
+    /// windows when it is large (see [`crate::source::blob::Blob::contains_each`]): a blob of
+    /// gigabytes never needs gigabytes of memory.
+    fn blob_holds(
+        repo: &gix::Repository,
+        id: ObjectId,
+        rel: &BStr,
+        secrets: &[&[u8]],
+    ) -> Result<Vec<bool>, GitError> {
+        let err = |message: String| GitError::Object {
+            id: id.to_string(),
+            path: rel.to_str_lossy().into_owned(),
+            message,
+        };
+        crate::source::blob::open(repo, id)
+            .map_err(|e| err(e.to_string()))?
+            .contains_each(secrets)
+            .map_err(|e| err(e.to_string()))
     }
 
-    fn head_blob(&self, repo: &gix::Repository, rel: &BStr) -> Result<Option<Vec<u8>>, GitError> {
+    /// The blob of `rel` in HEAD's tree, if it is a file there.
+    fn head_id(&self, repo: &gix::Repository, rel: &BStr) -> Result<Option<ObjectId>, GitError> {
         let Some(tree_id) = self.head_tree else {
             return Ok(None);
         };
@@ -626,18 +636,15 @@ impl RepoView {
         let entry = tree
             .lookup_entry_by_path(gix::path::from_bstr(rel).map_err(|e| obj_err(e.to_string()))?)
             .map_err(|e| obj_err(e.to_string()))?;
-        match entry {
-            Some(e) if e.mode().is_blob() => Self::blob(repo, e.object_id(), rel).map(Some),
-            _ => Ok(None),
-        }
+        Ok(entry.filter(|e| e.mode().is_blob()).map(|e| e.object_id()))
     }
 
-    fn index_blob(&self, repo: &gix::Repository, rel: &BStr) -> Result<Option<Vec<u8>>, GitError> {
-        match self.index.entry_by_path(rel) {
-            Some(e) if e.mode.is_submodule() => Ok(None),
-            Some(e) => Self::blob(repo, e.id, rel).map(Some),
-            None => Ok(None),
-        }
+    /// The blob of `rel` in the index, unless it is a submodule there.
+    fn index_id(&self, rel: &BStr) -> Option<ObjectId> {
+        self.index
+            .entry_by_path(rel)
+            .filter(|e| !e.mode.is_submodule())
+            .map(|e| e.id)
     }
 
     /// Is `rel` (or a directory above it) matched by a gitignore rule?
@@ -700,18 +707,24 @@ impl RepoView {
             return Ok(vec![e; secrets.len()]);
         }
         let repo = self.repo.to_thread_local();
-        let head = self.head_blob(&repo, rel)?;
-        let staged = self.index_blob(&repo, rel)?;
-        let contains = |blob: &Option<Vec<u8>>, s: &[u8]| {
-            blob.as_deref()
-                .is_some_and(|b| memchr::memmem::find(b, s).is_some())
+        let head = self.head_id(&repo, rel)?;
+        let in_head = match head {
+            Some(id) => Self::blob_holds(&repo, id, rel, secrets)?,
+            None => vec![false; secrets.len()],
         };
-        Ok(secrets
+        let in_index = match self.index_id(rel) {
+            // Most often the index holds HEAD's version: read once.
+            Some(id) if Some(id) == head => in_head.clone(),
+            Some(id) => Self::blob_holds(&repo, id, rel, secrets)?,
+            None => vec![false; secrets.len()],
+        };
+        Ok(in_head
             .iter()
-            .map(|s| {
-                if contains(&head, s) {
+            .zip(&in_index)
+            .map(|(&committed, &staged)| {
+                if committed {
                     Exposure::Committed
-                } else if contains(&staged, s) {
+                } else if staged {
                     Exposure::Staged
                 } else {
                     Exposure::Modified

@@ -275,3 +275,50 @@ fn a_git_directory_reached_through_a_symlink_is_vetted() {
         );
     }
 }
+
+/// Write `mib` MiB of log lines with `secret` on the last line to `path`, a piece at a time: the
+/// test process itself stays small, as its resident size when it forks counts in the child's peak.
+fn write_big_text(path: &Path, mib: usize, secret: &str) {
+    use std::io::Write;
+    let line = b"2024-01-02T03:04:05Z INFO request served in 12 ms path=/api/v1/items\n";
+    let piece = line.repeat((1 << 20) / line.len());
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for _ in 0..mib {
+        f.write_all(&piece).unwrap();
+    }
+    writeln!(f, "HF_TOKEN={secret}").unwrap();
+    f.flush().unwrap();
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_exposure_of_a_secret_in_a_huge_committed_file_is_found_in_bounded_memory() {
+    use crate::hostile::{SLOW, lg, measure};
+    let repo = TestRepo::new();
+    let secret = Gen::new(1608).huggingface();
+    // 200 MiB: over the 128 MiB leakgate reads whole, so HEAD's blob is streamed.
+    write_big_text(&repo.join("dump.log"), 200, &secret);
+    repo.commit_all("add dump");
+    for cmd in ["scan", "audit"] {
+        let run = measure(
+            &format!("{cmd}: 200 MB committed file, exposure"),
+            lg(repo.path(), &[cmd, ".", "--format", "json"]),
+            SLOW,
+        );
+        assert_eq!(run.code, 1, "{cmd}: {}", run.stderr);
+        let doc = run.json();
+        let file = doc["findings"]
+            .as_array()
+            .and_then(|a| a.iter().find(|f| f["source"] == "file"))
+            .unwrap_or_else(|| panic!("{cmd}: no working-tree finding"));
+        assert_eq!(file["path"], "dump.log", "{cmd}");
+        assert_eq!(file["exposure"], "committed", "{cmd}");
+        assert_eq!(doc["summary"]["incomplete"], false, "{cmd}");
+        // Reading HEAD's and the index's versions whole took two copies of the file.
+        assert!(
+            run.max_rss < 160 << 20,
+            "{cmd}: peak RSS {} MiB",
+            run.max_rss >> 20
+        );
+    }
+}
