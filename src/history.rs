@@ -1269,7 +1269,7 @@ fn prior_presence(
         };
         let Some(found) = blob::open(repo, blob)
             .ok()
-            .and_then(|b| b.find_each(&needles).ok())
+            .and_then(|b| b.contains_each(&needles).ok())
         else {
             continue;
         };

@@ -6,6 +6,10 @@
 //! must turn out to be a regular file, and every file it reads is opened without following a
 //! symlink and without blocking, then checked with `fstat` on the opened descriptor (no window
 //! between the check and the use). Files that hold secrets are created, or reset, to mode 0600.
+//!
+//! Files under `/proc`, `/sys` and `/dev` are never read on a repository's say-so: many of them
+//! are "regular" to `stat` yet endless (`/proc/self/pagemap`) or unrelated to the repository, so
+//! a git file that is a symlink into one of them is refused ([`system_target`]).
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -28,6 +32,13 @@ pub enum SafeFsError {
          name now leads outside the scanned directory"
     )]
     Escaped { path: PathBuf },
+    #[error(
+        "refusing to read {path}: it leads to {}, on a kernel file system (/proc, /sys, /dev) whose files can be endless whatever their size says",
+        target.display()
+    )]
+    System { path: PathBuf, target: PathBuf },
+    #[error("refusing to read {path}: it is longer than the {max} bytes such a file can hold")]
+    TooLong { path: PathBuf, max: u64 },
     #[error("cannot {action} {path}")]
     Io {
         path: PathBuf,
@@ -422,6 +433,58 @@ impl Beneath {
     }
 }
 
+/// Kernel file systems leakgate never reads a file from because a repository points there.
+const SYSTEM_ROOTS: &[&str] = &["/proc", "/sys", "/dev"];
+
+/// Under `/dev` but an ordinary memory file system: a repository kept there is read.
+const SYSTEM_EXCEPTIONS: &[&str] = &["/dev/shm"];
+
+/// The canonical path `path` leads to (every symlink followed) when it lies under `/proc`, `/sys`
+/// or `/dev` (`/dev/shm` excepted); `None` otherwise, and when it does not exist.
+pub fn system_target(path: &Path) -> Option<PathBuf> {
+    let canonical = path.canonicalize().ok()?;
+    let under = |roots: &[&str]| roots.iter().any(|r| canonical.starts_with(r));
+    (under(SYSTEM_ROOTS) && !under(SYSTEM_EXCEPTIONS)).then_some(canonical)
+}
+
+/// Read a small file git may reach through a symlink (an alternates list, a `commondir` or
+/// `.git` file): refused when it leads under `/proc`, `/sys` or `/dev`, opened without blocking,
+/// read only if the opened file is regular, and refused when longer than `max` bytes.
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, SafeFsError> {
+    use std::io::Read;
+    if let Some(target) = system_target(path) {
+        return Err(SafeFsError::System {
+            path: path.to_path_buf(),
+            target,
+        });
+    }
+    let io = |source| SafeFsError::Io {
+        path: path.to_path_buf(),
+        action: "read",
+        source,
+    };
+    let mut o = OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    let f = o.open(path).map_err(io)?;
+    check_regular(&f, path, "read")?;
+    let mut buf = Vec::new();
+    f.take(max.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(io)?;
+    if buf.len() as u64 > max {
+        return Err(SafeFsError::TooLong {
+            path: path.to_path_buf(),
+            max,
+        });
+    }
+    Ok(buf)
+}
+
 /// Read a small file (a hook script, a config) safely, up to `max` bytes.
 pub fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, SafeFsError> {
     use std::io::Read;
@@ -568,5 +631,37 @@ mod tests {
             })
         ));
         assert_eq!(read_small(&target, 10).unwrap(), b"x");
+    }
+
+    #[test]
+    fn bounded_reads_follow_symlinks_but_not_into_kernel_file_systems() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("t");
+        std::fs::write(&target, "0123456789").unwrap();
+        let link = d.path().join("l");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(read_bounded(&link, 10).unwrap(), b"0123456789");
+        assert!(matches!(
+            read_bounded(&link, 9),
+            Err(SafeFsError::TooLong { max: 9, .. })
+        ));
+        let pagemap = d.path().join("pagemap");
+        std::os::unix::fs::symlink("/proc/self/pagemap", &pagemap).unwrap();
+        assert!(matches!(
+            read_bounded(&pagemap, 10),
+            Err(SafeFsError::System { .. })
+        ));
+        assert!(system_target(&pagemap).is_some_and(|t| t.starts_with("/proc")));
+        assert_eq!(system_target(&link), None);
+        assert_eq!(system_target(Path::new("/dev/shm")), None);
+        assert!(system_target(Path::new("/dev/null")).is_some());
+        let fifo = d.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string; mkfifo has no other preconditions.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(matches!(
+            read_bounded(&fifo, 10),
+            Err(SafeFsError::NotRegular { kind: "FIFO", .. })
+        ));
     }
 }

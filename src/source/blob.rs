@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 /// Largest blob read whole into memory; larger ones are streamed.
 pub const MAX_IN_MEMORY: u64 = 128 << 20;
 
+/// Bytes of a streamed blob searched at a time by [`Blob::contains_each`].
+const SEARCH_WINDOW: usize = 1 << 20;
+
 /// A blob's content: whole, or a reader that yields exactly `size` bytes.
 pub enum Blob {
     Whole(Vec<u8>),
@@ -44,33 +47,38 @@ impl Blob {
         Ok(memchr::memchr(0, first).is_some())
     }
 
-    /// Which of `needles` occur in the blob. A streamed blob is read in windows that overlap by
-    /// the longest needle, so memory stays bounded and a needle across two windows is found.
-    pub fn find_each(self, needles: &[&[u8]]) -> std::io::Result<Vec<bool>> {
-        const WINDOW: u64 = 8 << 20;
+    /// Which of `needles` occur in the blob. A streamed blob is searched window by window, each
+    /// window starting with the last bytes of the one before (as many as the longest needle), so
+    /// a needle across two windows is found and memory stays one window whatever the blob's size.
+    /// Reading stops once every needle is found.
+    pub fn contains_each(self, needles: &[&[u8]]) -> std::io::Result<Vec<bool>> {
+        let finders: Vec<memchr::memmem::Finder<'_>> =
+            needles.iter().map(memchr::memmem::Finder::new).collect();
         let mut found = vec![false; needles.len()];
-        let mut search = |hay: &[u8]| {
-            for (f, n) in found.iter_mut().zip(needles) {
-                *f = *f || (!n.is_empty() && memchr::memmem::find(hay, n).is_some());
+        let search = |hay: &[u8], found: &mut [bool]| {
+            for (f, hit) in finders.iter().zip(found.iter_mut()) {
+                *hit = *hit || f.find(hay).is_some();
             }
+            found.iter().all(|&h| h)
         };
-        match self {
-            Blob::Whole(d) => search(&d),
-            Blob::Stream { mut reader, .. } => {
-                let keep = needles.iter().map(|n| n.len()).max().unwrap_or(1) - 1;
-                let mut buf = Vec::new();
-                loop {
-                    let before = buf.len();
-                    (&mut reader).take(WINDOW).read_to_end(&mut buf)?;
-                    if buf.len() == before {
-                        break;
-                    }
-                    search(&buf);
-                    buf.drain(..buf.len().saturating_sub(keep));
-                }
+        let mut reader = match self {
+            Blob::Whole(d) => {
+                search(&d, &mut found);
+                return Ok(found);
             }
+            Blob::Stream { reader, .. } => reader,
+        };
+        let keep = needles.iter().map(|n| n.len()).max().unwrap_or(0);
+        let mut window = Vec::with_capacity(SEARCH_WINDOW + keep);
+        loop {
+            let read = (&mut reader)
+                .take(SEARCH_WINDOW as u64)
+                .read_to_end(&mut window)?;
+            if read == 0 || search(&window, &mut found) {
+                return Ok(found);
+            }
+            window.drain(..window.len().saturating_sub(keep));
         }
-        Ok(found)
     }
 
     /// Every line (without its `\n` or `\r\n`) in order, read in pieces for a streamed blob.
@@ -297,5 +305,30 @@ impl<R: Read> Read for Exact<R> {
         }
         self.left -= n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Blob;
+
+    /// Needles across window boundaries, at the very end, and absent ones, in a streamed blob.
+    #[test]
+    fn streamed_search_finds_needles_across_windows() {
+        let window = super::SEARCH_WINDOW;
+        let mut data = vec![b'.'; 3 * window + 17];
+        data[window - 3..window + 4].copy_from_slice(b"ACROSS!");
+        data[2 * window - 1..2 * window + 1].copy_from_slice(b"AB");
+        let end = data.len();
+        data[end - 4..].copy_from_slice(b"LAST");
+        let stream = |d: &[u8]| Blob::Stream {
+            reader: Box::new(std::io::Cursor::new(d.to_vec())),
+            size: d.len() as u64,
+        };
+        let needles: [&[u8]; 4] = [b"ACROSS!", b"AB", b"LAST", b"ABSENT"];
+        let want = vec![true, true, true, false];
+        assert_eq!(stream(&data).contains_each(&needles).unwrap(), want);
+        assert_eq!(Blob::Whole(data).contains_each(&needles).unwrap(), want);
+        assert_eq!(stream(b"").contains_each(&needles[..1]).unwrap(), [false]);
     }
 }

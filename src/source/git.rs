@@ -10,7 +10,7 @@ use gix::bstr::{BStr, BString, ByteSlice};
 use std::path::{Path, PathBuf};
 
 /// Errors reading the repository.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GitError {
     #[error("cannot open the git repository at {path}: {message}")]
     Open { path: String, message: String },
@@ -28,6 +28,12 @@ pub enum GitError {
         "refusing to read {path}: it is a {kind}, not a regular file (git and leakgate would block on it)"
     )]
     Special { path: String, kind: &'static str },
+    #[error(
+        "refusing to read {path}: it leads to {target}, on a kernel file system (/proc, /sys, /dev) whose files can be endless whatever their size says"
+    )]
+    System { path: String, target: String },
+    #[error("refusing to read {path}: {message}")]
+    Vet { path: String, message: String },
     #[error("HEAD of the git repository at {path} cannot be read: {message}")]
     Head { path: String, message: String },
 }
@@ -164,14 +170,12 @@ pub fn discover_with(path: &Path, vet: Vet) -> Result<Option<gix::Repository>, G
         }
     };
     let (git_dir, work_dir) = found.into_repository_and_work_tree_directories();
+    // The git directory, its common directory and the alternates they lend.
     vet_git_dir(&git_dir, vet)?;
-    let mut repo = gix::open(&git_dir).map_err(|e| open_err(e.to_string()))?;
+    let mut repo = open_untrusted(&git_dir).map_err(open_err)?;
     // The working tree is where `.git` was found, whatever `core.worktree` or `core.bare` say.
     repo.set_workdir(work_dir.clone())
         .map_err(|e| open_err(e.to_string()))?;
-    if repo.common_dir() != repo.git_dir() {
-        vet_git_dir(repo.common_dir(), vet)?;
-    }
     crate::debug!(
         "repository {} (work tree {:?}, found {:?})",
         repo.git_dir().display(),
@@ -179,6 +183,83 @@ pub fn discover_with(path: &Path, vet: Vet) -> Result<Option<gix::Repository>, G
         work_dir
     );
     Ok(Some(repo))
+}
+
+/// Open the git directory `git_dir` without following `include.path` or `includeIf` in the
+/// repository's own configuration: an include names any file of the machine, which gix would
+/// read whole (`/proc/self/pagemap` never ends, a FIFO never answers), and vetting a chain of
+/// includes would mean parsing configuration before gix does. Includes in the configuration
+/// outside the repository (the user's `~/.gitconfig`, `$XDG_CONFIG_HOME/git/config`, the
+/// system's) are the user's own and are still followed.
+fn open_untrusted(git_dir: &Path) -> Result<gix::Repository, String> {
+    let mut permissions = gix::open::Permissions::default();
+    permissions.config.includes = false;
+    let options = gix::open::Options::default().permissions(permissions);
+    let mut repo = gix::open_opts(git_dir, options).map_err(|e| describe(&e))?;
+    follow_user_includes(&mut repo)?;
+    Ok(repo)
+}
+
+/// Is this configuration from outside the repository: the user's, the system's or git's own?
+fn is_users(meta: &gix::config::file::Metadata) -> bool {
+    use gix::config::Source as S;
+    matches!(
+        meta.source,
+        S::GitInstallation | S::System | S::Git | S::User
+    )
+}
+
+/// Follow the includes of the user's and the system's configuration (not the repository's):
+/// their sections are resolved in place, ahead of the repository's, so every value keeps the
+/// precedence git gives it. Nothing changes when they include nothing.
+fn follow_user_includes(repo: &mut gix::Repository) -> Result<(), String> {
+    let config = repo.config_snapshot().plumbing().clone();
+    let includes = |s: &gix::config::file::SectionRef<'_>| {
+        let name = s.header().name();
+        is_users(s.meta()) && (name == "include" || name == "includeIf")
+    };
+    if !config.sections().any(|s| includes(&s)) {
+        return Ok(());
+    }
+    // Split the configuration into the user's sections and the rest, keeping their order.
+    let (mut users, mut rest) = (config.clone(), config);
+    let ids: Vec<_> = users
+        .sections_and_ids()
+        .map(|(s, id)| (id, is_users(s.meta())))
+        .collect();
+    for (id, user) in ids {
+        let drop_from = if user { &mut rest } else { &mut users };
+        drop_from.remove_section_by_id(id);
+    }
+    let home = gix::path::env::home_dir();
+    let branch = repo.head_name().ok().flatten();
+    let options = gix::config::file::init::Options {
+        includes: gix::config::file::includes::Options::follow(
+            gix::config::path::interpolate::Context {
+                git_install_dir: None,
+                home_dir: home.as_deref(),
+                home_for_user: Some(gix::config::path::interpolate::home_for_user),
+            },
+            gix::config::file::includes::conditional::Context {
+                git_dir: Some(repo.git_dir()),
+                branch_name: branch.as_ref().map(|b| b.as_ref()),
+            },
+        ),
+        ignore_io_errors: true,
+        ..Default::default()
+    };
+    users
+        .resolve_includes(options)
+        .map_err(|e| format!("cannot follow the includes of your git configuration: {e}"))?;
+    users
+        .append(rest)
+        .map_err(|e| format!("cannot merge git configuration: {e}"))?;
+    let mut snapshot = repo.config_snapshot_mut();
+    *snapshot = users;
+    snapshot
+        .commit()
+        .map_err(|e| format!("cannot apply git configuration: {e}"))?;
+    Ok(())
 }
 
 /// Names in a git directory that gix may read for any command.
@@ -199,15 +280,37 @@ const SHALLOW_VET: &[&str] = &[
     "objects/info/alternates",
 ];
 
-/// The error for `p` when it is a FIFO, socket or device (or a symlink to one): opening it would
-/// block forever or read without end. Absent files, regular files and directories are fine.
+/// How many alternates deep object directories are vetted. gix follows chains of any depth, so
+/// a deeper one is refused rather than read unvetted (git itself stops at 5).
+const MAX_ALTERNATE_DEPTH: usize = 8;
+
+/// How many object directories alternates may lend in all.
+const MAX_ALTERNATE_DIRS: usize = 64;
+
+/// The longest `commondir`, `.git` or alternates file read: each holds a path or a few.
+const MAX_POINTER_FILE: u64 = 1 << 20;
+
+/// The error for `p` when it is a FIFO, socket or device (or a symlink to one), or when it leads
+/// under `/proc`, `/sys` or `/dev`, whose files are "regular" yet can be endless
+/// (`/proc/self/pagemap`): opening it would block forever or read without end. Absent files,
+/// regular files and directories elsewhere are fine.
 fn special(p: &Path) -> Option<GitError> {
+    if let Some(target) = crate::safe_fs::system_target(p) {
+        return Some(GitError::System {
+            path: p.display().to_string(),
+            target: target.display().to_string(),
+        });
+    }
     // Follow a symlink for the check: what gix opens is the target.
     let m = std::fs::metadata(p).ok()?;
     (!m.is_file() && !m.is_dir()).then(|| GitError::Special {
         path: p.display().to_string(),
         kind: crate::safe_fs::kind_name(&m.file_type()),
     })
+}
+
+fn check(p: &Path) -> Result<(), GitError> {
+    special(p).map_or(Ok(()), Err)
 }
 
 /// The global excludes file gix reads: `core.excludesFile`, else `$XDG_CONFIG_HOME/git/ignore`
@@ -223,25 +326,26 @@ fn global_excludes_file(repo: &gix::Repository) -> Option<PathBuf> {
     Some(config_home.join("git").join("ignore"))
 }
 
-/// Shallow-vet every git directory discovery may look at from `path` upwards: `.git` directories,
-/// the directory a `.git` file names, and directories that look like bare repositories.
+/// Shallow-vet every git directory discovery may look at from `path` upwards: `.git` directories
+/// (also through a symlink), the directory a `.git` file names, and directories that look like
+/// bare repositories.
 fn vet_candidates(path: &Path) -> Result<(), GitError> {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     for dir in abs.ancestors() {
         let dot_git = dir.join(".git");
-        match std::fs::symlink_metadata(&dot_git) {
-            Ok(m) if m.is_dir() => vet_git_dir(&dot_git, Vet::Shallow)?,
-            Ok(m) if m.is_file() => {
-                if let Some(target) = gitdir_file_target(&dot_git) {
-                    vet_git_dir(&target, Vet::Shallow)?;
+        if dot_git.symlink_metadata().is_ok() {
+            check(&dot_git)?;
+            // Followed as gix follows it: a symlink to a git directory or to a `.git` file is
+            // vetted like one.
+            match std::fs::metadata(&dot_git) {
+                Ok(m) if m.is_dir() => vet_git_dir(&dot_git, Vet::Shallow)?,
+                Ok(m) if m.is_file() => {
+                    if let Some(target) = gitdir_file_target(&dot_git)? {
+                        vet_git_dir(&target, Vet::Shallow)?;
+                    }
                 }
+                _ => {}
             }
-            Ok(_) => {
-                if let Some(e) = special(&dot_git) {
-                    return Err(e);
-                }
-            }
-            Err(_) => {}
         }
         if dir.join("HEAD").symlink_metadata().is_ok() || dir.join("objects").is_dir() {
             vet_git_dir(dir, Vet::Shallow)?;
@@ -250,23 +354,76 @@ fn vet_candidates(path: &Path) -> Result<(), GitError> {
     Ok(())
 }
 
-/// The directory a `.git` file (`gitdir: PATH`) points to, read without following a symlink or
-/// blocking.
-fn gitdir_file_target(dot_git: &Path) -> Option<PathBuf> {
-    let text = crate::safe_fs::read_small(dot_git, 4096).ok()?;
-    let text = String::from_utf8(text).ok()?;
-    let target = text.trim().strip_prefix("gitdir:")?.trim();
-    let target = Path::new(target);
-    Some(match dot_git.parent() {
-        Some(parent) if target.is_relative() => parent.join(target),
-        _ => target.to_path_buf(),
-    })
+/// The content of a file git reads a path from (`.git`, `commondir`, alternates), through
+/// symlinks but without blocking; `None` when it is absent or unreadable (gix then fails on it
+/// too, without hanging). One that is special, under `/proc`, `/sys` or `/dev`, or too long to
+/// be a list of paths is refused.
+fn read_pointer(file: &Path) -> Result<Option<Vec<u8>>, GitError> {
+    use crate::safe_fs::SafeFsError as E;
+    check(file)?;
+    match crate::safe_fs::read_bounded(file, MAX_POINTER_FILE) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(E::Io { .. }) => Ok(None),
+        Err(e) => Err(GitError::Vet {
+            path: file.display().to_string(),
+            message: e.to_string(),
+        }),
+    }
 }
 
-/// Refuse a git directory that holds a FIFO, socket or device (or a symlink to one) where git
-/// data lives: opening one blocks forever or reads without end.
+/// The directory a `.git` file (`gitdir: PATH`) points to.
+fn gitdir_file_target(dot_git: &Path) -> Result<Option<PathBuf>, GitError> {
+    let Some(text) = read_pointer(dot_git)? else {
+        return Ok(None);
+    };
+    let Ok(text) = String::from_utf8(text) else {
+        return Ok(None);
+    };
+    let Some(target) = text.trim().strip_prefix("gitdir:") else {
+        return Ok(None);
+    };
+    let target = Path::new(target.trim());
+    Ok(Some(match dot_git.parent() {
+        Some(parent) if target.is_relative() => parent.join(target),
+        _ => target.to_path_buf(),
+    }))
+}
+
+/// The common directory a linked worktree's git directory names in `commondir` (relative to the
+/// git directory), which gix reads `config`, refs and objects from.
+fn commondir_target(git_dir: &Path) -> Result<Option<PathBuf>, GitError> {
+    let Some(bytes) = read_pointer(&git_dir.join("commondir"))? else {
+        return Ok(None);
+    };
+    let trimmed = bytes.trim_end();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    Ok(gix::path::from_byte_slice(trimmed).ok().map(|p| {
+        let common = git_dir.join(p);
+        common.canonicalize().unwrap_or(common)
+    }))
+}
+
+/// Refuse a git directory that holds a FIFO, socket or device (or a symlink to one, or to a file
+/// under `/proc`, `/sys` or `/dev`) where git data lives: opening one blocks forever or reads
+/// without end. The common directory its `commondir` names and the object directories its
+/// alternates lend are vetted the same way, before gix reads any of them.
 fn vet_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
-    let check = |p: &Path| special(p).map_or(Ok(()), Err);
+    vet_one_git_dir(dir, vet)?;
+    let common = match commondir_target(dir)? {
+        Some(common) => {
+            vet_one_git_dir(&common, vet)?;
+            common
+        }
+        None => dir.to_path_buf(),
+    };
+    vet_alternates(&common.join("objects"), vet)
+}
+
+/// Vet one git directory's own files (see [`vet_git_dir`]).
+fn vet_one_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
+    check(dir)?;
     for name in SHALLOW_VET {
         check(&dir.join(name))?;
     }
@@ -275,17 +432,76 @@ fn vet_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
         Vet::Deep => &["refs", "objects", "logs", "worktrees", "info"],
     };
     for root in roots {
-        let mut stack = vec![dir.join(root)];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let Ok(ft) = e.file_type() else { continue };
-                if ft.is_dir() {
-                    stack.push(e.path());
-                } else if !ft.is_file() {
-                    check(&e.path())?;
+        vet_tree(&dir.join(root))?;
+    }
+    Ok(())
+}
+
+/// Vet every file under `root`. A symlink is checked where it leads, but a symlinked directory
+/// below `root` is not walked: that would let a repository send the walk through any tree of
+/// the machine.
+fn vet_tree(root: &Path) -> Result<(), GitError> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if !ft.is_file() {
+                check(&e.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Vet the object directories that `objects`' alternates lend, and theirs in turn, as deep as
+/// [`MAX_ALTERNATE_DEPTH`]: a FIFO or device in one would hang gix as surely as in `objects`.
+fn vet_alternates(objects: &Path, vet: Vet) -> Result<(), GitError> {
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut queue = vec![(objects.to_path_buf(), 0usize)];
+    while let Some((dir, depth)) = queue.pop() {
+        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if seen.contains(&canonical) {
+            continue;
+        }
+        seen.push(canonical);
+        if depth > 0 {
+            check(&dir)?;
+            vet_tree(&match vet {
+                Vet::Shallow => dir.join("pack"),
+                Vet::Deep => dir.clone(),
+            })?;
+        }
+        let file = dir.join("info").join("alternates");
+        let Some(bytes) = read_pointer(&file)? else {
+            continue;
+        };
+        // Unparsable alternates make gix fail, not hang.
+        let Ok(entries) = gix::odb::alternate::parse(&bytes) else {
+            continue;
+        };
+        let too_many =
+            depth == MAX_ALTERNATE_DEPTH || seen.len() + queue.len() > MAX_ALTERNATE_DIRS;
+        if too_many && !entries.is_empty() {
+            return Err(GitError::Vet {
+                path: file.display().to_string(),
+                message: format!(
+                    "alternates lend object directories more than {MAX_ALTERNATE_DEPTH} deep or more than {MAX_ALTERNATE_DIRS} in all"
+                ),
+            });
+        }
+        for entry in entries {
+            // git resolves a relative entry against the directory holding the file, gix against
+            // the repository's own object directory: both are vetted.
+            let (own, gix) = (dir.join(&entry), objects.join(&entry));
+            let others = (gix != own).then_some(gix);
+            for alt in std::iter::once(own).chain(others) {
+                if alt.symlink_metadata().is_ok() {
+                    queue.push((alt, depth + 1));
                 }
             }
         }
@@ -334,7 +550,8 @@ pub struct RepoView {
     index: gix::index::File,
     head_tree: Option<ObjectId>,
     /// The global excludes file (`core.excludesFile`, else `~/.config/git/ignore`) when it is a
-    /// FIFO, socket or device, which gix would block on: ignore rules cannot be evaluated.
+    /// FIFO, socket or device, which gix would block on, or leads under `/proc`, `/sys` or `/dev`:
+    /// ignore rules cannot be evaluated.
     special_excludes: Option<GitError>,
 }
 
@@ -383,18 +600,28 @@ impl RepoView {
         self.index.entry_by_path(rel).is_some()
     }
 
-    /// Read a blob's bytes.
-    fn blob(repo: &gix::Repository, id: gix::ObjectId, path: &BStr) -> Result<Vec<u8>, GitError> {
-        repo.find_object(id)
-            .map(|o| o.detach().data)
-            .map_err(|e| GitError::Object {
-                id: id.to_string(),
-                path: path.to_str_lossy().into_owned(),
-                message: e.to_string(),
-            })
+    /// Which of `secrets` blob `id` (the version of `rel` in HEAD or the index) holds, read in
+    /// windows when it is large (see [`crate::source::blob::Blob::contains_each`]): a blob of
+    /// gigabytes never needs gigabytes of memory.
+    fn blob_holds(
+        repo: &gix::Repository,
+        id: ObjectId,
+        rel: &BStr,
+        secrets: &[&[u8]],
+    ) -> Result<Vec<bool>, GitError> {
+        let err = |message: String| GitError::Object {
+            id: id.to_string(),
+            path: rel.to_str_lossy().into_owned(),
+            message,
+        };
+        crate::source::blob::open(repo, id)
+            .map_err(|e| err(e.to_string()))?
+            .contains_each(secrets)
+            .map_err(|e| err(e.to_string()))
     }
 
-    fn head_blob(&self, repo: &gix::Repository, rel: &BStr) -> Result<Option<Vec<u8>>, GitError> {
+    /// The blob of `rel` in HEAD's tree, if it is a file there.
+    fn head_id(&self, repo: &gix::Repository, rel: &BStr) -> Result<Option<ObjectId>, GitError> {
         let Some(tree_id) = self.head_tree else {
             return Ok(None);
         };
@@ -409,27 +636,21 @@ impl RepoView {
         let entry = tree
             .lookup_entry_by_path(gix::path::from_bstr(rel).map_err(|e| obj_err(e.to_string()))?)
             .map_err(|e| obj_err(e.to_string()))?;
-        match entry {
-            Some(e) if e.mode().is_blob() => Self::blob(repo, e.object_id(), rel).map(Some),
-            _ => Ok(None),
-        }
+        Ok(entry.filter(|e| e.mode().is_blob()).map(|e| e.object_id()))
     }
 
-    fn index_blob(&self, repo: &gix::Repository, rel: &BStr) -> Result<Option<Vec<u8>>, GitError> {
-        match self.index.entry_by_path(rel) {
-            Some(e) if e.mode.is_submodule() => Ok(None),
-            Some(e) => Self::blob(repo, e.id, rel).map(Some),
-            None => Ok(None),
-        }
+    /// The blob of `rel` in the index, unless it is a submodule there.
+    fn index_id(&self, rel: &BStr) -> Option<ObjectId> {
+        self.index
+            .entry_by_path(rel)
+            .filter(|e| !e.mode.is_submodule())
+            .map(|e| e.id)
     }
 
     /// Is `rel` (or a directory above it) matched by a gitignore rule?
     pub fn is_ignored(&self, rel: &BStr) -> Result<bool, GitError> {
-        if let Some(GitError::Special { path, kind }) = &self.special_excludes {
-            return Err(GitError::Special {
-                path: path.clone(),
-                kind,
-            });
+        if let Some(e) = &self.special_excludes {
+            return Err(e.clone());
         }
         let repo = self.repo.to_thread_local();
         let mut stack = repo
@@ -486,18 +707,24 @@ impl RepoView {
             return Ok(vec![e; secrets.len()]);
         }
         let repo = self.repo.to_thread_local();
-        let head = self.head_blob(&repo, rel)?;
-        let staged = self.index_blob(&repo, rel)?;
-        let contains = |blob: &Option<Vec<u8>>, s: &[u8]| {
-            blob.as_deref()
-                .is_some_and(|b| memchr::memmem::find(b, s).is_some())
+        let head = self.head_id(&repo, rel)?;
+        let in_head = match head {
+            Some(id) => Self::blob_holds(&repo, id, rel, secrets)?,
+            None => vec![false; secrets.len()],
         };
-        Ok(secrets
+        let in_index = match self.index_id(rel) {
+            // Most often the index holds HEAD's version: read once.
+            Some(id) if Some(id) == head => in_head.clone(),
+            Some(id) => Self::blob_holds(&repo, id, rel, secrets)?,
+            None => vec![false; secrets.len()],
+        };
+        Ok(in_head
             .iter()
-            .map(|s| {
-                if contains(&head, s) {
+            .zip(&in_index)
+            .map(|(&committed, &staged)| {
+                if committed {
                     Exposure::Committed
-                } else if contains(&staged, s) {
+                } else if staged {
                     Exposure::Staged
                 } else {
                     Exposure::Modified

@@ -100,6 +100,9 @@ fn plausible(declared: u64, compressed: u64) -> bool {
             .saturating_add(64)
 }
 
+/// The longest alternates file read: a list of paths.
+const MAX_ALTERNATES: u64 = 1 << 20;
+
 /// All object directories of a repository: its own and those listed in alternates, recursively.
 /// An alternates file that exists but cannot be read is an error: the objects it lends would
 /// otherwise look missing.
@@ -109,7 +112,15 @@ pub fn object_dirs(objects_dir: &Path) -> (Vec<PathBuf>, Vec<ObjectError>) {
     let mut i = 0;
     while i < dirs.len() && dirs.len() < 64 {
         let alt = dirs[i].join("info").join("alternates");
-        match std::fs::read_to_string(&alt) {
+        // Bounded, without blocking, never from /proc, /sys or /dev: the repository chose it.
+        let text = crate::safe_fs::read_bounded(&alt, MAX_ALTERNATES).and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|e| crate::safe_fs::SafeFsError::Io {
+                path: alt.clone(),
+                action: "read",
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            })
+        });
+        match text {
             Ok(text) => {
                 for line in text.lines().map(str::trim) {
                     if line.is_empty() || line.starts_with('#') {
@@ -122,8 +133,14 @@ pub fn object_dirs(objects_dir: &Path) -> (Vec<PathBuf>, Vec<ObjectError>) {
                     }
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => errors.push(unreadable(&alt, &e)),
+            Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => {}
+            Err(e) => errors.push(ObjectError {
+                path: alt.display().to_string(),
+                error: match std::error::Error::source(&e) {
+                    Some(cause) => format!("cannot be read: {cause}"),
+                    None => e.to_string(),
+                },
+            }),
         }
         i += 1;
     }

@@ -30,23 +30,23 @@ const MAX_RSS: u64 = 512 * 1024 * 1024;
 
 /// Deadline for runs that should take well under a second even in a debug build: long enough
 /// for a loaded CI machine, short enough that a hang fails instead of stalling the job.
-const QUICK: Duration = Duration::from_secs(60);
+pub(crate) const QUICK: Duration = Duration::from_secs(60);
 
 /// Deadline for the runs that read 100 MB or walk tens of thousands of commits.
-const SLOW: Duration = Duration::from_secs(180);
+pub(crate) const SLOW: Duration = Duration::from_secs(180);
 
 /// A finished leakgate run with its wall time and peak memory.
-struct Measured {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    wall: Duration,
+pub(crate) struct Measured {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub wall: Duration,
     /// Peak resident set size, in bytes.
-    max_rss: u64,
+    pub max_rss: u64,
 }
 
 impl Measured {
-    fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "not JSON ({e}): {}\nstderr: {}",
@@ -72,7 +72,7 @@ fn head(s: &str) -> &str {
 
 /// Run `cmd` to completion (or kill it at `deadline` and fail), measuring it with `wait4`.
 /// Asserts the peak RSS budget and prints one line for the report.
-fn measure(case: &str, mut cmd: Command, deadline: Duration) -> Measured {
+pub(crate) fn measure(case: &str, mut cmd: Command, deadline: Duration) -> Measured {
     let mut out = tempfile::tempfile().expect("tempfile");
     let mut err = tempfile::tempfile().expect("tempfile");
     cmd.stdin(Stdio::null())
@@ -160,7 +160,7 @@ fn measure(case: &str, mut cmd: Command, deadline: Duration) -> Measured {
 }
 
 /// leakgate with `args`, run in `dir`.
-fn lg(dir: &Path, args: &[&str]) -> Command {
+pub(crate) fn lg(dir: &Path, args: &[&str]) -> Command {
     let mut c = leakgate();
     c.args(args).current_dir(dir);
     c

@@ -3,6 +3,7 @@
 //! terminal. Every case is a repository (or file tree) built to mislead or harm the person
 //! running leakgate; secrets are generated at run time.
 
+mod git_dir;
 mod history_oddities;
 mod large;
 mod output_escaping;
