@@ -1,7 +1,7 @@
 //! Progress on stderr, when stderr is a terminal (or `LEAKGATE_PROGRESS=always`): objects scanned, MB/s and an ETA,
 //! redrawn in place a few times a second. Never prints anything from a scanned object.
 
-use crate::source::history::Progress;
+use crate::source::odb::Progress;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -153,7 +153,7 @@ pub fn open(repo: &gix::Repository, id: ObjectId) -> Result<Blob, BlobError> {
             Err(e) => Err(read_err(e.to_string())),
         };
     }
-    let (dirs, _) = crate::source::history::object_dirs(&repo.common_dir().join("objects"));
+    let (dirs, _) = crate::source::odb::object_dirs(&repo.common_dir().join("objects"));
     let hex = id.to_hex().to_string();
     for dir in &dirs {
         let loose = dir.join(&hex[..2]).join(&hex[2..]);

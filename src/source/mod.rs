@@ -7,7 +7,7 @@ pub mod commit_msg;
 pub mod git;
 pub mod gitlinks;
 pub mod graph;
-pub mod history;
+pub mod odb;
 pub mod staged;
 pub mod worktree;
 

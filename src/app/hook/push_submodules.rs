@@ -10,7 +10,7 @@
 use crate::config::OutputConfig;
 use crate::engine::Engine;
 use crate::history::{self, HistoryOptions, HistoryScan, Scope};
-use crate::source::history::ObjectError;
+use crate::source::odb::ObjectError;
 use crate::source::{git, gitlinks};
 use gix::ObjectId;
 use std::collections::BTreeMap;
