@@ -148,6 +148,24 @@ pub(super) struct Location {
 }
 
 impl Locations {
+    /// Every hit of each (path, blob) a commit (or a tree a ref names) introduced, noting the
+    /// blobs in `seen`.
+    pub(super) fn add_introduced(
+        &mut self,
+        hits: &IdMap<ObjectId, Hits>,
+        introduced: Vec<(BString, ObjectId)>,
+        commit: Option<ObjectId>,
+        reachable: bool,
+        seen: &mut IdSet,
+    ) {
+        for (path, blob) in introduced {
+            seen.insert(blob);
+            for hit in hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]) {
+                self.add(hit, path.clone(), commit, Some(blob), reachable);
+            }
+        }
+    }
+
     /// A secret a merge brings back (see [`reverted_by_merge`]): reported as reintroduced.
     pub(super) fn add_reintroduced(
         &mut self,

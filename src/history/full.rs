@@ -218,43 +218,13 @@ pub fn scan(
             id: *id,
             path: String::new(),
         }));
-    let order = graph.topo_time_order();
     let head_secrets = head_secrets(&graph, &refs, &mut locator, &c.blob_hits);
-    let mut locs = Locations::default();
-    let mut seen_blobs: IdSet = IdSet::default();
-    for id in &order {
-        let commit = &graph.commits[id];
-        let parent_trees: Vec<ObjectId> = commit
-            .parents
-            .iter()
-            .filter_map(|p| graph.commits.get(p).map(|c| c.tree))
-            .collect();
-        let reachable = graph.reachable.contains(id);
-        let mut introduced = Vec::new();
-        locator.introduced(commit.tree, &parent_trees, &mut introduced);
-        for (path, blob) in introduced {
-            seen_blobs.insert(blob);
-            for hit in &c.blob_hits[&blob] {
-                locs.add(hit, path.clone(), Some(*id), Some(blob), reachable);
-            }
-        }
-        if let Some(hits) = c.commit_msg_hits.get(id) {
-            for hit in hits {
-                locs.add(hit, BString::default(), Some(*id), None, reachable);
-            }
-        }
-    }
-    // Trees tagged directly: reachable content with no commit.
-    for tip in refs.tips.iter().filter(|t| t.kind == TipKind::Tree) {
-        let mut introduced = Vec::new();
-        locator.introduced(tip.peeled, &[], &mut introduced);
-        for (path, blob) in introduced {
-            seen_blobs.insert(blob);
-            for hit in &c.blob_hits[&blob] {
-                locs.add(hit, path.clone(), None, Some(blob), true);
-            }
-        }
-    }
+    let (locs, seen_blobs) = locate_all(
+        &graph,
+        &refs,
+        &mut locator,
+        (&c.blob_hits, &c.commit_msg_hits),
+    );
     let mut findings = locs.into_findings(&attribution, &head_secrets);
     findings.extend(tag_message_findings(
         (&c.tags, &c.tag_msg_hits),
@@ -359,4 +329,39 @@ pub(super) fn unattributed_blob_findings(
         }
     }
     findings
+}
+
+/// Where each hit sits: every commit's introduced blobs (and its message and headers), then the
+/// trees refs name directly (reachable content with no commit). Returns the blobs located.
+fn locate_all(
+    graph: &Graph,
+    refs: &Refs,
+    locator: &mut TreeLocator<'_>,
+    (blob_hits, msg_hits): (&IdMap<ObjectId, Hits>, &IdMap<ObjectId, Hits>),
+) -> (Locations, IdSet) {
+    let mut locs = Locations::default();
+    let mut seen_blobs: IdSet = IdSet::default();
+    for id in &graph.topo_time_order() {
+        let commit = &graph.commits[id];
+        let parent_trees: Vec<ObjectId> = commit
+            .parents
+            .iter()
+            .filter_map(|p| graph.commits.get(p).map(|c| c.tree))
+            .collect();
+        let reachable = graph.reachable.contains(id);
+        let mut introduced = Vec::new();
+        locator.introduced(commit.tree, &parent_trees, &mut introduced);
+        locs.add_introduced(blob_hits, introduced, Some(*id), reachable, &mut seen_blobs);
+        if let Some(hits) = msg_hits.get(id) {
+            for hit in hits {
+                locs.add(hit, BString::default(), Some(*id), None, reachable);
+            }
+        }
+    }
+    for tip in refs.tips.iter().filter(|t| t.kind == TipKind::Tree) {
+        let mut introduced = Vec::new();
+        locator.introduced(tip.peeled, &[], &mut introduced);
+        locs.add_introduced(blob_hits, introduced, None, true, &mut seen_blobs);
+    }
+    (locs, seen_blobs)
 }

@@ -80,23 +80,78 @@ pub(super) fn select_commits(
     sel
 }
 
-/// Range mode: scan only what the selected commits introduced.
-pub(super) fn scan_range(
+/// What the selected commits changed, in commit order.
+struct Changes {
+    /// Selected commits, parents first.
+    order: Vec<ObjectId>,
+    /// Per commit: the (path, blob) pairs it introduced (differing from every parent).
+    introduced: Vec<(ObjectId, Vec<(BString, ObjectId)>)>,
+    /// Merges that undo their first parent's change to a file: (merge, path, blob, first
+    /// parent's blob).
+    reverted: Vec<(ObjectId, BString, ObjectId, Option<ObjectId>)>,
+    /// Every blob above, once.
+    blobs: Vec<ObjectId>,
+}
+
+impl Changes {
+    fn collect(
+        repo: &gix::Repository,
+        differ: &mut TreeLocator<'_>,
+        graph: &Graph,
+        selected: &IdSet,
+    ) -> Self {
+        let order: Vec<ObjectId> = graph
+            .topo_time_order()
+            .into_iter()
+            .filter(|id| selected.contains(id))
+            .collect();
+        let mut out = Changes {
+            order: Vec::new(),
+            introduced: Vec::new(),
+            reverted: Vec::new(),
+            blobs: Vec::new(),
+        };
+        let mut seen = IdSet::default();
+        for id in &order {
+            let c = &graph.commits[id];
+            let parent_trees: Vec<ObjectId> = c
+                .parents
+                .iter()
+                .filter_map(|p| graph.commits.get(p).map(|pc| pc.tree))
+                .collect();
+            let mut list = Vec::new();
+            differ.introduced(c.tree, &parent_trees, &mut list);
+            if c.parents.len() > 1 {
+                for (path, blob, first) in reverted_by_merge(repo, differ, graph, c) {
+                    out.reverted.push((*id, path, blob, first));
+                }
+            }
+            for b in list
+                .iter()
+                .map(|(_, b)| b)
+                .chain(out.reverted.iter().map(|r| &r.2))
+            {
+                if seen.insert(*b) {
+                    out.blobs.push(*b);
+                }
+            }
+            out.introduced.push((*id, list));
+        }
+        out.order = order;
+        out
+    }
+}
+
+/// Every commit reachable from the scope's excluded revisions (stopping at shallow boundaries).
+fn excluded_commits(
     repo: &gix::Repository,
-    engine: &Engine,
-    opts: &HistoryOptions,
-) -> Result<HistoryScan, HistoryError> {
-    let mut out = HistoryScan::default();
-    let mut reader = CommitReader {
-        repo,
-        missing: Vec::new(),
-        unreadable: Vec::new(),
-    };
-    let shallow = graph::shallow_commits(repo);
-    // Commits reachable from the excluded revisions.
+    scope: &Scope,
+    reader: &mut CommitReader<'_>,
+    shallow: &IdSet,
+) -> Result<IdSet, HistoryError> {
     let mut excluded: IdSet = IdSet::default();
     let mut stack = Vec::new();
-    for rev in &opts.scope.exclude {
+    for rev in &scope.exclude {
         stack.push(resolve_rev(repo, rev)?);
     }
     while let Some(id) = stack.pop() {
@@ -109,8 +164,16 @@ pub(super) fn scan_range(
             stack.extend(c.parents);
         }
     }
-    // Selected commits: from the included revisions (or every ref), minus the excluded ones.
-    // Range mode does not enumerate tag objects: refs are peeled through the object database.
+    Ok(excluded)
+}
+
+/// The repository's refs, and the commits the range starts from: the scope's included
+/// revisions, or every ref. Range mode does not enumerate tag objects: refs are peeled through
+/// the object database.
+fn refs_and_starts(
+    repo: &gix::Repository,
+    scope: &Scope,
+) -> Result<(Refs, Vec<ObjectId>), HistoryError> {
     let (no_tags, no_commits) = (IdMap::default(), IdMap::default());
     let peeler = graph::Peeler {
         repo,
@@ -118,65 +181,48 @@ pub(super) fn scan_range(
         commits: &no_commits,
     };
     let refs = graph::read_refs(&peeler).map_err(HistoryError::Refs)?;
-    let starts: Vec<ObjectId> = if opts.scope.include.is_empty() {
+    let starts: Vec<ObjectId> = if scope.include.is_empty() {
         refs.tips.iter().filter_map(graph::RefTip::commit).collect()
     } else {
-        opts.scope
+        scope
             .include
             .iter()
             .map(|r| resolve_rev(repo, r))
             .collect::<Result<_, _>>()?
     };
+    Ok((refs, starts))
+}
+
+/// Scan a range: the blobs its commits introduced, their messages and headers, and the names
+/// the push carries; each hit located at the commit that added it.
+pub(super) fn scan_range(
+    repo: &gix::Repository,
+    engine: &Engine,
+    opts: &HistoryOptions,
+) -> Result<HistoryScan, HistoryError> {
+    let mut out = HistoryScan::default();
+    let mut reader = CommitReader {
+        repo,
+        missing: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    let shallow = graph::shallow_commits(repo);
+    let excluded = excluded_commits(repo, &opts.scope, &mut reader, &shallow)?;
+    let (refs, starts) = refs_and_starts(repo, &opts.scope)?;
     let sel = select_commits(&mut reader, starts, &excluded, &shallow);
     out.shallow = !shallow.is_empty();
     let graph = Graph::new(sel.commits, &refs, &shallow);
     let tree_repo = with_tree_cache(repo);
     let mut differ = TreeLocator::new(&tree_repo, None);
     differ.check_yielded = true;
-    // Introduced blobs per selected commit, in order.
-    let order: Vec<ObjectId> = graph
-        .topo_time_order()
-        .into_iter()
-        .filter(|id| sel.selected.contains(id))
-        .collect();
-    let mut introduced: Vec<(ObjectId, Vec<(BString, ObjectId)>)> = Vec::new();
-    // Merges that undo their first parent's change to a file: (merge, path, blob, first
-    // parent's blob).
-    let mut reverted: Vec<(ObjectId, BString, ObjectId, Option<ObjectId>)> = Vec::new();
-    let mut unique_blobs: Vec<ObjectId> = Vec::new();
-    let mut seen = IdSet::default();
-    for id in &order {
-        let c = &graph.commits[id];
-        let parent_trees: Vec<ObjectId> = c
-            .parents
-            .iter()
-            .filter_map(|p| graph.commits.get(p).map(|pc| pc.tree))
-            .collect();
-        let mut list = Vec::new();
-        differ.introduced(c.tree, &parent_trees, &mut list);
-        if c.parents.len() > 1 {
-            for (path, blob, first) in reverted_by_merge(repo, &mut differ, &graph, c) {
-                reverted.push((*id, path, blob, first));
-            }
-        }
-        for b in list
-            .iter()
-            .map(|(_, b)| b)
-            .chain(reverted.iter().map(|r| &r.2))
-        {
-            if seen.insert(*b) {
-                unique_blobs.push(*b);
-            }
-        }
-        introduced.push((*id, list));
-    }
+    let changes = Changes::collect(repo, &mut differ, &graph, &sel.selected);
     out.missing = differ.missing.clone();
     out.missing.extend(reader.missing);
     if opts.scope.include.is_empty() {
         out.missing.extend(refs.missing());
     }
     out.errors = range_errors(reader.unreadable, &mut differ.unreadable, &refs, repo);
-    let c = Mutex::new(scan_blobs(repo, engine, opts, &unique_blobs, &mut out));
+    let c = Mutex::new(scan_blobs(repo, engine, opts, &changes.blobs, &mut out));
     let mut scanner = Scanner::new(engine);
     for (id, msg) in &sel.messages {
         let hits = scan_commit_text(&mut scanner, id, &graph.commits[id], msg, opts, &c);
@@ -196,20 +242,45 @@ pub(super) fn scan_range(
     let mut head_locator = TreeLocator::new(repo, Some(&head_locator_targets));
     head_locator.check_missing = false;
     let head_secrets = head_secrets(&graph, &refs, &mut head_locator, &c.blob_hits);
-    out.binary_paths = name_skipped_by_path(&introduced, &mut c);
+    out.binary_paths = name_skipped_by_path(&changes.introduced, &mut c);
+    let locs = locate_changes(repo, &graph, &sel.selected, &changes, &c, &mut out);
+    out.findings = locs.into_findings(&attribution, &head_secrets);
+    out.findings
+        .extend(pushed.into_findings(&graph, &attribution, &head_secrets));
+    out.commits = changes.order.len();
+    out.objects_scanned = changes.blobs.len() as u64 + changes.order.len() as u64;
+    out.skipped_binary = c.binary;
+    out.skipped_large = c.large;
+    out.too_large = std::mem::take(&mut c.too_large);
+    out.not_listed = std::mem::take(&mut c.not_listed);
+    Ok(out)
+}
+
+/// Where each hit of what the range changed sits: blobs the range added (a secret the file
+/// already held before is counted in `out.already_there`, not located), commit messages and
+/// headers, and files a merge takes back (reintroduced, unless the first parent still had the
+/// secret).
+fn locate_changes(
+    repo: &gix::Repository,
+    graph: &Graph,
+    selected: &IdSet,
+    changes: &Changes,
+    c: &Collected,
+    out: &mut HistoryScan,
+) -> Locations {
     let mut locs = Locations::default();
-    for (id, list) in introduced {
-        let reachable = graph.reachable.contains(&id);
+    for (id, list) in &changes.introduced {
+        let (id, reachable) = (*id, graph.reachable.contains(id));
         let parents = graph.commits.get(&id).map_or(&[][..], |c| &c.parents[..]);
         for (path, blob) in list {
-            let hits = c.blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]);
-            let prior = prior_presence(repo, &graph, &sel.selected, parents, &path, hits);
+            let hits = c.blob_hits.get(blob).map(Vec::as_slice).unwrap_or(&[]);
+            let prior = prior_presence(repo, graph, selected, parents, path, hits);
             for (hit, prior) in hits.iter().zip(prior) {
                 match prior {
                     // The commit that first put it there (in the range) reports it.
                     Some(Prior::InRange) => {}
                     Some(Prior::BeforeRange) => out.already_there += 1,
-                    None => locs.add(hit, path.clone(), Some(id), Some(blob), reachable),
+                    None => locs.add(hit, path.clone(), Some(id), Some(*blob), reachable),
                 }
             }
         }
@@ -217,32 +288,19 @@ pub(super) fn scan_range(
             locs.add(hit, BString::default(), Some(id), None, reachable);
         }
     }
-    for (id, path, blob, first) in reverted {
-        let first = first.and_then(|f| match blob::open(repo, f) {
-            Ok(blob::Blob::Whole(data)) => Some(data),
-            _ => None,
-        });
-        for hit in c.blob_hits.get(&blob).map(Vec::as_slice).unwrap_or(&[]) {
-            // Still in the first parent's version: nothing comes back.
-            if first
-                .as_deref()
-                .is_some_and(|d| memchr::memmem::find(d, &hit.raw_secret).is_some())
-            {
-                continue;
-            }
-            locs.add_reintroduced(hit, path.clone(), id, blob);
+    for (id, path, blob, first) in &changes.reverted {
+        let hits = c.blob_hits.get(blob).map(Vec::as_slice).unwrap_or(&[]);
+        let needles: Vec<&[u8]> = hits.iter().map(|h| h.raw_secret.as_slice()).collect();
+        // Still in the first parent's version: nothing comes back.
+        let kept = first
+            .and_then(|f| blob::open(repo, f).ok())
+            .and_then(|b| b.contains_each(&needles).ok())
+            .unwrap_or_else(|| vec![false; hits.len()]);
+        for (hit, _) in hits.iter().zip(kept).filter(|(_, kept)| !kept) {
+            locs.add_reintroduced(hit, path.clone(), *id, *blob);
         }
     }
-    out.findings = locs.into_findings(&attribution, &head_secrets);
-    out.findings
-        .extend(pushed.into_findings(&graph, &attribution, &head_secrets));
-    out.commits = order.len();
-    out.objects_scanned = unique_blobs.len() as u64 + order.len() as u64;
-    out.skipped_binary = c.binary;
-    out.skipped_large = c.large;
-    out.too_large = std::mem::take(&mut c.too_large);
-    out.not_listed = std::mem::take(&mut c.not_listed);
-    Ok(out)
+    locs
 }
 
 /// A range knows the path of every blob it skipped: too-large blobs are named by path (with
