@@ -111,24 +111,7 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     let mut report = hist;
     report.findings.extend(worktree_findings);
     if let Some(t) = tree {
-        let s = &mut report.summary;
-        s.add_suppressions(&t.summary);
-        s.files_scanned = t.summary.files_scanned;
-        s.bytes_scanned += t.summary.bytes_scanned;
-        s.skipped += t.summary.skipped;
-        for (k, v) in t.summary.skipped_by_reason {
-            *s.skipped_by_reason.entry(k).or_default() += v;
-        }
-        s.skipped_dirs = t.summary.skipped_dirs;
-        s.error_details.extend(t.summary.error_details);
-        s.incomplete |= t.summary.incomplete;
-        s.skipped_files.extend(t.summary.skipped_files);
-        s.not_listed.extend(t.summary.not_listed);
-        s.warnings.extend(t.summary.warnings);
-        if let (Some(a), Some(b)) = (&mut s.baseline, t.summary.baseline) {
-            a.suppressed += b.suppressed;
-            a.stale.retain(|f| b.stale.contains(f));
-        }
+        add_worktree_summary(&mut report.summary, t.summary);
     }
     super::warn_about_repository_suppressions(&mut report.summary, "audit");
     report.secrets = Some(secrets);
@@ -137,4 +120,25 @@ pub(super) fn run(args: AuditArgs) -> Result<Outcome> {
     report.finish();
     emit(&report, &out)?;
     Ok(Outcome::of(&report))
+}
+
+/// The working tree's summary added to the history's: one report's totals.
+fn add_worktree_summary(s: &mut crate::report::Summary, t: crate::report::Summary) {
+    s.add_suppressions(&t);
+    s.files_scanned = t.files_scanned;
+    s.bytes_scanned += t.bytes_scanned;
+    s.skipped += t.skipped;
+    for (k, v) in t.skipped_by_reason {
+        *s.skipped_by_reason.entry(k).or_default() += v;
+    }
+    s.skipped_dirs = t.skipped_dirs;
+    s.error_details.extend(t.error_details);
+    s.incomplete |= t.incomplete;
+    s.skipped_files.extend(t.skipped_files);
+    s.not_listed.extend(t.not_listed);
+    s.warnings.extend(t.warnings);
+    if let (Some(a), Some(b)) = (&mut s.baseline, t.baseline) {
+        a.suppressed += b.suppressed;
+        a.stale.retain(|f| b.stale.contains(f));
+    }
 }

@@ -265,56 +265,14 @@ pub(super) fn collect(
     });
     // Files whose content the history scan already read: their findings are that blob's.
     if let Some(r) = reuse {
-        let reused = std::mem::take(&mut *r.reused.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut c = collected.lock().unwrap_or_else(|e| e.into_inner());
-        for (path, id) in reused {
-            let Some(hits) = r.hits.get(&id) else {
-                continue;
-            };
-            let shown = display_path(&path, single_dir_root);
-            let findings: Vec<Finding> = hits
-                .iter()
-                .map(|h| Finding {
-                    path: shown.clone(),
-                    exposure: Exposure::File,
-                    source: SourceKind::File,
-                    ..h.clone()
-                })
-                .collect();
-            let abs = path.canonicalize().unwrap_or(path);
-            c.push(FileFindings { abs, findings });
-        }
+        lock(&collected).extend(reused_findings(r, single_dir_root));
     }
     let mut errors = stats.errors.clone();
-    let mut findings = Vec::new();
-    let mut repos = repos;
-    for mut ff in collected.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        let found = repos.for_path(&ff.abs).unwrap_or_else(|e| {
-            errors.push(FileError {
-                path: ff.abs.display().to_string(),
-                error: format!("exposure unknown: {e}"),
-            });
-            None
-        });
-        if let Some((view, rel)) = found {
-            let secrets: Vec<&[u8]> = ff.findings.iter().map(|f| f.matched.as_slice()).collect();
-            match view.exposures(rel.as_ref(), &secrets) {
-                Ok(exposures) => {
-                    for (f, e) in ff.findings.iter_mut().zip(exposures) {
-                        f.exposure = e;
-                    }
-                }
-                Err(e) => errors.push(FileError {
-                    path: gix::bstr::ByteSlice::to_str_lossy(rel.as_slice()).into_owned(),
-                    error: e.to_string(),
-                }),
-            }
-            for f in &mut ff.findings {
-                f.repo_path = Some(gix::bstr::ByteSlice::to_str_lossy(rel.as_slice()).into_owned());
-            }
-        }
-        findings.extend(ff.findings);
-    }
+    let findings = with_exposures(
+        repos,
+        collected.into_inner().unwrap_or_else(|e| e.into_inner()),
+        &mut errors,
+    );
     let (findings, suppressed) =
         finding::apply_suppressions(rules.rules(), findings, fopts.honour_inline);
     let mut report = Report {
@@ -347,4 +305,66 @@ pub(super) fn collect(
     };
     report.summary.set_suppressions(suppressed);
     Ok(report)
+}
+
+/// Findings of the files whose content the history scan already read (their blob's hits).
+fn reused_findings(r: &Reuse<'_>, single_dir_root: Option<&Path>) -> Vec<FileFindings> {
+    let reused = std::mem::take(&mut *r.reused.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut out = Vec::new();
+    for (path, id) in reused {
+        let Some(hits) = r.hits.get(&id) else {
+            continue;
+        };
+        let shown = display_path(&path, single_dir_root);
+        let findings: Vec<Finding> = hits
+            .iter()
+            .map(|h| Finding {
+                path: shown.clone(),
+                exposure: Exposure::File,
+                source: SourceKind::File,
+                ..h.clone()
+            })
+            .collect();
+        let abs = path.canonicalize().unwrap_or(path);
+        out.push(FileFindings { abs, findings });
+    }
+    out
+}
+
+/// Each file's findings with the exposure the repository holding it gives them; a repository
+/// that cannot answer is an error for that file (its findings keep the exposure `file`).
+fn with_exposures(
+    mut repos: Repos,
+    collected: Vec<FileFindings>,
+    errors: &mut Vec<FileError>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for mut ff in collected {
+        let found = repos.for_path(&ff.abs).unwrap_or_else(|e| {
+            errors.push(FileError {
+                path: ff.abs.display().to_string(),
+                error: format!("exposure unknown: {e}"),
+            });
+            None
+        });
+        if let Some((view, rel)) = found {
+            let secrets: Vec<&[u8]> = ff.findings.iter().map(|f| f.matched.as_slice()).collect();
+            match view.exposures(rel.as_ref(), &secrets) {
+                Ok(exposures) => {
+                    for (f, e) in ff.findings.iter_mut().zip(exposures) {
+                        f.exposure = e;
+                    }
+                }
+                Err(e) => errors.push(FileError {
+                    path: gix::bstr::ByteSlice::to_str_lossy(rel.as_slice()).into_owned(),
+                    error: e.to_string(),
+                }),
+            }
+            for f in &mut ff.findings {
+                f.repo_path = Some(gix::bstr::ByteSlice::to_str_lossy(rel.as_slice()).into_owned());
+            }
+        }
+        findings.extend(ff.findings);
+    }
+    findings
 }

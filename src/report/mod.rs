@@ -174,6 +174,14 @@ impl Summary {
     /// Every format renders these, so nothing is said in one format and silent in another.
     pub fn notices(&self) -> Vec<Notice> {
         let mut out = Vec::new();
+        self.unread_notices(&mut out);
+        self.run_notices(&mut out);
+        self.suppression_notices(&mut out);
+        out
+    }
+
+    /// What was not read or not listed: errors, skipped files, findings past the cap.
+    fn unread_notices(&self, out: &mut Vec<Notice>) {
         let mut push = |level, text: String, location: Option<(String, usize)>| {
             out.push(Notice {
                 level,
@@ -229,6 +237,17 @@ impl Summary {
                 None,
             );
         }
+    }
+
+    /// Warnings about the run, and what a gate saw the change do.
+    fn run_notices(&self, out: &mut Vec<Notice>) {
+        let mut push = |level, text: String, location: Option<(String, usize)>| {
+            out.push(Notice {
+                level,
+                text,
+                location,
+            })
+        };
         for w in &self.warnings {
             push(Level::Warning, w.clone(), None);
         }
@@ -269,6 +288,17 @@ impl Summary {
                 None,
             );
         }
+    }
+
+    /// What suppressed findings, per allowlist, rule, inline markers and baseline.
+    fn suppression_notices(&self, out: &mut Vec<Notice>) {
+        let mut push = |level, text: String, location: Option<(String, usize)>| {
+            out.push(Notice {
+                level,
+                text,
+                location,
+            })
+        };
         // Allowlists that suppressed nothing are in the JSON map only (a hook's every run
         // would otherwise print a line per allowlist).
         for (label, n) in self.suppressed_by_allowlist.iter().filter(|(_, n)| **n > 0) {
@@ -314,7 +344,6 @@ impl Summary {
                 None,
             );
         }
-        out
     }
 }
 

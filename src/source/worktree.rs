@@ -185,45 +185,7 @@ where
                 stats.special.fetch_add(1, Ordering::Relaxed);
                 return ignore::WalkState::Continue;
             }
-            if let Ok(meta) = entry.metadata()
-                && tracked.known_content(entry.path(), &meta)
-            {
-                stats.files.fetch_add(1, Ordering::Relaxed);
-                stats.bytes.fetch_add(meta.len(), Ordering::Relaxed);
-                return ignore::WalkState::Continue;
-            }
-            let opened = open_file(entry.path(), beneath, max, &mut buf);
-            let read = match opened {
-                Ok(Opened::Text(mut file)) => visit(WalkedFile {
-                    path: entry.path(),
-                    head: &mut buf,
-                    rest: &mut file,
-                }),
-                Ok(Opened::Binary) => {
-                    stats.binary.fetch_add(1, Ordering::Relaxed);
-                    return ignore::WalkState::Continue;
-                }
-                Ok(Opened::NotRegular) => {
-                    stats.special.fetch_add(1, Ordering::Relaxed);
-                    return ignore::WalkState::Continue;
-                }
-                Ok(Opened::TooLarge(size)) => {
-                    stats.large.fetch_add(1, Ordering::Relaxed);
-                    lock(&stats.too_large).push((entry.path().display().to_string(), size));
-                    return ignore::WalkState::Continue;
-                }
-                Err(e) => Err(e),
-            };
-            match read {
-                Ok(n) => {
-                    stats.files.fetch_add(1, Ordering::Relaxed);
-                    stats.bytes.fetch_add(n, Ordering::Relaxed);
-                }
-                Err(e) => lock(&stats.errors).push(FileError {
-                    path: entry.path().display().to_string(),
-                    error: e.to_string(),
-                }),
-            }
+            read_file(&entry, (tracked, beneath, max), stats, &mut buf, &mut visit);
             ignore::WalkState::Continue
         })
     });
@@ -242,6 +204,58 @@ where
         skipped_dep_dirs: dep_dirs,
         errors,
         too_large,
+    }
+}
+
+/// Read one file the walk found (unless its content is already known), hand it to the
+/// visitor, and count what happened.
+fn read_file<V>(
+    entry: &ignore::DirEntry,
+    (tracked, beneath, max): (&dyn TrackedDirs, &[Beneath], Option<u64>),
+    stats: &SharedStats,
+    buf: &mut Vec<u8>,
+    visit: &mut V,
+) where
+    V: FnMut(WalkedFile<'_>) -> std::io::Result<u64>,
+{
+    if let Ok(meta) = entry.metadata()
+        && tracked.known_content(entry.path(), &meta)
+    {
+        stats.files.fetch_add(1, Ordering::Relaxed);
+        stats.bytes.fetch_add(meta.len(), Ordering::Relaxed);
+        return;
+    }
+    let opened = open_file(entry.path(), beneath, max, buf);
+    let read = match opened {
+        Ok(Opened::Text(mut file)) => visit(WalkedFile {
+            path: entry.path(),
+            head: buf,
+            rest: &mut file,
+        }),
+        Ok(Opened::Binary) => {
+            stats.binary.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        Ok(Opened::NotRegular) => {
+            stats.special.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        Ok(Opened::TooLarge(size)) => {
+            stats.large.fetch_add(1, Ordering::Relaxed);
+            lock(&stats.too_large).push((entry.path().display().to_string(), size));
+            return;
+        }
+        Err(e) => Err(e),
+    };
+    match read {
+        Ok(n) => {
+            stats.files.fetch_add(1, Ordering::Relaxed);
+            stats.bytes.fetch_add(n, Ordering::Relaxed);
+        }
+        Err(e) => lock(&stats.errors).push(FileError {
+            path: entry.path().display().to_string(),
+            error: e.to_string(),
+        }),
     }
 }
 
