@@ -20,3 +20,9 @@ pub mod report;
 pub mod rules;
 pub mod safe_fs;
 pub mod source;
+
+/// Lock a mutex, taking the data even if another thread panicked holding it (a scan's
+/// counters and lists stay usable; the panic itself is reported where it happened).
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

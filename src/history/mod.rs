@@ -21,13 +21,13 @@ use range::*;
 
 use crate::engine::Engine;
 use crate::finding::{Finding, FindingOptions};
+use crate::lock;
 use crate::report::NotListed;
 use crate::source::graph::{MissingObject, Refs};
 use crate::source::odb::ObjectError;
 pub use crate::source::odb::Progress;
 use gix::ObjectId;
 use gix::hashtable::{HashMap as IdMap, HashSet as IdSet};
-use std::sync::Mutex;
 
 /// Errors that stop a history scan before it starts.
 #[derive(Debug, thiserror::Error)]
@@ -193,10 +193,6 @@ impl HistoryScan {
 
 /// Most binary files a range names (the rest are counted).
 pub const MAX_NAMED: usize = 1_000;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Refs that cannot be read, as scan errors named by the ref.
 pub(super) fn ref_errors(refs: &Refs) -> impl Iterator<Item = ObjectError> + '_ {

@@ -102,7 +102,7 @@ pub(super) fn blob_gate(
         c.unscanned.push(id.to_owned());
         return false;
     }
-    if memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some() {
+    if crate::source::is_binary(data) {
         lock(c).note_binary(id.to_owned());
         return false;
     }

@@ -384,11 +384,6 @@ pub struct NotListed {
     pub findings: u64,
 }
 
-/// Lock a mutex, recovering the data of a poisoned one (a panicked worker's partial results).
-pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// A missing object in the summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct MissingObjectEntry {

@@ -44,7 +44,7 @@ impl Blob {
                 head.as_slice()
             }
         };
-        Ok(memchr::memchr(0, first).is_some())
+        Ok(super::is_binary(first))
     }
 
     /// Which of `needles` occur in the blob. A streamed blob is searched window by window, each

@@ -13,6 +13,22 @@ pub mod worktree;
 
 use serde::Serialize;
 
+/// Content that could not be read: a file, a pack, a loose object or a blob, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileError {
+    /// A path, or (for git objects) a pack file or object id.
+    pub path: String,
+    pub error: String,
+}
+
+/// Bytes read from the start of content to tell text from binary.
+pub const BINARY_PROBE: usize = 8192;
+
+/// Binary content: a NUL byte among its first [`BINARY_PROBE`] bytes.
+pub fn is_binary(head: &[u8]) -> bool {
+    memchr::memchr(0, &head[..head.len().min(BINARY_PROBE)]).is_some()
+}
+
 /// Where a working-tree finding lives (DESIGN.md, "Exposure").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

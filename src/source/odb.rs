@@ -12,6 +12,7 @@
 //! and is reported as too large, and an entry declaring more bytes than its compressed data can
 //! inflate to is reported as corrupt instead of being allocated.
 
+use crate::lock;
 use gix::ObjectId;
 use gix::objs::Kind;
 use gix::odb::pack;
@@ -21,12 +22,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// An object database problem: a pack or loose object that could not be decoded.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ObjectError {
-    /// Pack file, or loose object id.
-    pub path: String,
-    pub error: String,
-}
+pub use super::FileError as ObjectError;
 
 /// Counters of one enumeration.
 #[derive(Debug, Default)]
@@ -870,10 +866,6 @@ where
     stats.blobs = tally.blobs.into_inner();
     stats.blob_bytes = tally.blob_bytes.into_inner();
     stats
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! swapped for one after the walk saw it: files are opened with `O_NOFOLLOW | O_NONBLOCK` and
 //! checked on the opened descriptor.
 
+use crate::lock;
 use crate::safe_fs::Beneath;
 use std::ffi::OsStr;
 use std::fs::File;
@@ -37,9 +38,6 @@ pub fn is_dependency_dir(name: &OsStr, dir: &Path) -> bool {
     })
 }
 
-/// Bytes looked at to decide whether a file is binary.
-pub const BINARY_PROBE: usize = 8192;
-
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
     /// Skip (and name) files larger than this; `None`: no limit.
@@ -48,12 +46,7 @@ pub struct WalkOptions {
     pub threads: usize,
 }
 
-/// A file that could not be read.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct FileError {
-    pub path: String,
-    pub error: String,
-}
+pub use super::{BINARY_PROBE, FileError};
 
 /// What the walk saw, besides the files it handed to the visitor.
 #[derive(Debug, Default)]
@@ -112,10 +105,6 @@ impl TrackedDirs for () {
     fn has_tracked_files(&self, _: &Path) -> bool {
         false
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Walk `roots` in parallel; `make_visitor` is called once per worker thread and the returned
@@ -322,7 +311,7 @@ fn open_file(
     }
     buf.clear();
     (&mut f).take(BINARY_PROBE as u64).read_to_end(buf)?;
-    if memchr::memchr(0, buf).is_some() {
+    if super::is_binary(buf) {
         return Ok(Opened::Binary);
     }
     Ok(Opened::Text(f))
