@@ -1,8 +1,11 @@
 //! leakgate: find secrets in git repositories before and after they leak.
 //!
-//! Data flows one way: a [`source`] yields bytes with provenance, the [`engine`] yields matches
-//! against the [`rules`], [`finding`] turns matches into findings (exposure, fingerprint,
-//! allowlists), and a [`report`] writes them.
+//! Data flows one way. The [`rules`] (data: parsed and validated rule files) are compiled into
+//! an [`engine::Engine`]. A [`source`] yields content with provenance (working-tree files, git
+//! objects, staged blobs); [`history`] drives the object database and attributes what it finds
+//! to commits. [`content`] runs the engine over one piece of content and turns its matches into
+//! [`finding`]s, which sources give an exposure and [`finding::apply_suppressions`] filters.
+//! A [`report`] writes them; [`app`] holds one module per command. See docs/architecture.md.
 
 pub mod app;
 pub mod audit;
