@@ -1,6 +1,6 @@
-//! Turns command-line options and config files into one validated [`ScanConfig`]: the rule set
-//! (built-in rules, the repository's `.leakgate.toml` unless `--no-repo-config`, then `--config`
-//! files in order) and the scanning and output options.
+//! Turns command-line options and config files into what a run uses: the rules compiled into an
+//! [`Engine`] (built-in rules, the repository's `.leakgate.toml` unless `--no-repo-config`, then
+//! `--config` files in order), the baseline, and the finding and output options.
 
 use crate::cli::{ColorChoice, ConfigArgs, OutputArgs};
 use crate::engine::Engine;

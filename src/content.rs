@@ -30,7 +30,7 @@ impl Target<'_> {
 #[derive(Debug, Default)]
 pub struct Scanned {
     pub findings: Vec<Finding>,
-    /// Findings past [`crate::finding::MAX_FINDINGS_PER_SOURCE`], counted only.
+    /// Findings past [`MAX_FINDINGS_PER_SOURCE`], counted only.
     pub not_listed: u64,
     pub bytes: u64,
 }
