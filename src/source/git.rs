@@ -442,6 +442,9 @@ fn vet_one_git_dir(dir: &Path, vet: Vet) -> Result<(), GitError> {
 /// the machine.
 fn vet_tree(root: &Path) -> Result<(), GitError> {
     let mut stack = vec![root.to_path_buf()];
+    // Directories reached through a symlink (git never makes one there, but gix follows it):
+    // vetted too, each once.
+    let mut linked: Vec<PathBuf> = Vec::new();
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
@@ -452,6 +455,14 @@ fn vet_tree(root: &Path) -> Result<(), GitError> {
                 stack.push(e.path());
             } else if !ft.is_file() {
                 check(&e.path())?;
+                if ft.is_symlink()
+                    && let Ok(target) = e.path().canonicalize()
+                    && target.is_dir()
+                    && !linked.contains(&target)
+                {
+                    linked.push(target.clone());
+                    stack.push(target);
+                }
             }
         }
     }

@@ -276,6 +276,23 @@ fn a_git_directory_reached_through_a_symlink_is_vetted() {
     }
 }
 
+/// A loose-object fan-out directory that is a symlink to a directory holding a FIFO named like
+/// an object: the history scan would block reading it.
+#[test]
+fn a_symlinked_object_directory_is_vetted_too() {
+    let repo = repo_with_secrets(1608);
+    let elsewhere = TestRepo::plain();
+    let dir = elsewhere.join("fanout");
+    std::fs::create_dir(&dir).unwrap();
+    mkfifo(&dir.join("0".repeat(38).as_str()));
+    std::os::unix::fs::symlink(&dir, repo.join(".git/objects/00")).unwrap();
+    for cmd in ["history", "audit"] {
+        let run = run_limited(repo.path(), &here(cmd), &[]);
+        assert_eq!(run.code, 2, "{cmd}: {}", run.stderr);
+        assert!(run.stderr.contains("FIFO"), "{cmd}: {}", run.stderr);
+    }
+}
+
 /// Write `mib` MiB of log lines with `secret` on the last line to `path`, a piece at a time: the
 /// test process itself stays small, as its resident size when it forks counts in the child's peak.
 fn write_big_text(path: &Path, mib: usize, secret: &str) {
