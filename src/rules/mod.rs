@@ -5,6 +5,8 @@
 //! file can add rules, disable rules by id and add allowlists; [`RuleSet::build`] merges them.
 
 mod allowlist;
+#[cfg(test)]
+mod catalogue;
 mod checksum;
 pub(crate) mod redact;
 mod schema;
