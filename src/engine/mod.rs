@@ -126,7 +126,7 @@ impl<'r> Scanner<'r> {
 
     /// Find every secret in `buf`, including secrets inside base64 values near the labels that
     /// announce them. Matches are sorted by position; where two rules capture overlapping
-    /// secrets, only the more confident (then more severe, then earlier) rule is kept.
+    /// secrets, only the more confident (then more severe, more specific, longer) one is kept.
     pub fn scan(&mut self, buf: &[u8]) -> Vec<Match> {
         let mut matches = self.scan_plain(buf);
         if self.triggers.is_empty() {
@@ -477,18 +477,22 @@ fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
 }
 
 /// For sorted, deduplicated matches: where matches overlap, keep the more confident (then more
-/// severe, then earlier-defined, then longer) one.
+/// severe, more specific, longer, then smaller rule id) one. Where a rule is written never
+/// matters ([`crate::rules::Specificity`]).
 fn keep_best(rules: &RuleSet, matches: Vec<Match>) -> Vec<Match> {
     // A shadow rule (disabled, or replaced by a config file) only counts what the rules in
-    // effect miss: it loses every overlap.
+    // effect miss: it loses every overlap. The rule's index only separates the shadows of one
+    // id (replaced in two config files), which are in the order the files were read.
     let rank = |m: &Match| {
         let r = rules.rule(m.rule);
         (
             r.shadow.is_none(),
             r.confidence,
             r.severity,
-            std::cmp::Reverse(m.rule),
+            r.specificity,
             m.end - m.start,
+            std::cmp::Reverse(r.id.as_str()),
+            std::cmp::Reverse(m.rule),
         )
     };
     let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
@@ -690,6 +694,95 @@ regex = '''(?P<secret>cd-9[0-9]{5}x)'''
         assert_eq!(ids, ["short", "long"]);
         let m = Scanner::for_rule(&s, 2).scan(b"ab-cd-912345x");
         assert_eq!(m.len(), 1, "keyword starting inside a longer keyword hit");
+    }
+
+    /// A rule for the overlap tests: `body` gives its regex or token.
+    fn overlap_rule(id: &str, provider: &str, body: &str) -> String {
+        format!(
+            "[[rule]]\nid = \"{id}\"\nprovider = \"{provider}\"\ndescription = \"d\"\nseverity = \"high\"\n{body}\n"
+        )
+    }
+
+    /// Where two rules of equal confidence and severity capture overlapping secrets, the more
+    /// specific rule wins, then the longer secret, then the smaller id; in whichever order the
+    /// rules are written.
+    #[test]
+    fn overlaps_are_decided_by_specificity_never_by_rule_order() {
+        let acme = r#"keywords = ["acme_"]
+regex = '''(?P<secret>acme_[a-z0-9]{16})'''"#;
+        let assignment = r#"keywords = ["key"]
+regex = '''key = (?P<secret>[a-z0-9_]{8,40})'''"#;
+        let named = r#"names = ["acme"]
+assignment = true
+token = '[a-z0-9_]{8,40}'"#;
+        let beta_token = r#"context = ["beta"]
+token = '[a-z0-9]{16}'"#;
+        let beta_regex = r#"keywords = ["beta"]
+regex = '''beta_key = (?P<secret>[a-z0-9]{16})'''"#;
+        let short = r#"keywords = ["gm_"]
+regex = '''(?P<secret>gm_[a-z0-9]{8})'''"#;
+        let long = r#"keywords = ["gm_"]
+regex = '''(?P<secret>gm_[a-z0-9]{16})'''"#;
+        let fallback = format!("fallback = true\n{assignment}");
+        let cases = [
+            // A provider's rule before a generic one.
+            (
+                ("zz-acme", "Acme", acme),
+                ("aa-generic", "Generic", assignment),
+                "key = acme_k3x9p2m7q4w8z1v6",
+            ),
+            // A generic regex rule before a generic token rule.
+            (
+                ("zz-assignment", "Generic", assignment),
+                ("aa-named", "Generic", named),
+                "acme_key = q7k3x9p2m7q4w8z1",
+            ),
+            // A provider's own regex before a token rule (a context word and a shape).
+            (
+                ("zz-beta-regex", "Beta", beta_regex),
+                ("aa-beta-token", "Beta", beta_token),
+                "beta_key = k3x9p2m7q4w8z1v6",
+            ),
+            // Any rule before one that says it is a fallback.
+            (
+                ("zz-named", "Generic", named),
+                ("aa-fallback", "Generic", fallback.as_str()),
+                "acme_key = q7k3x9p2m7q4w8z1",
+            ),
+            // The longer secret.
+            (
+                ("zz-long", "Gamma", long),
+                ("aa-short", "Gamma", short),
+                "t = gm_k3x9p2m7q4w8z1v6",
+            ),
+            // Everything else equal: the smaller id.
+            (
+                ("aa-first", "Gamma", long),
+                ("zz-second", "Gamma", long),
+                "t = gm_k3x9p2m7q4w8z1v6",
+            ),
+        ];
+        for ((win_id, win_provider, win_body), (lose_id, lose_provider, lose_body), text) in cases {
+            let winner = overlap_rule(win_id, win_provider, win_body);
+            let loser = overlap_rule(lose_id, lose_provider, lose_body);
+            for file in [format!("{winner}{loser}"), format!("{loser}{winner}")] {
+                let s = set(&file);
+                let ids: Vec<&str> = Scanner::new(&s)
+                    .scan(text.as_bytes())
+                    .iter()
+                    .map(|m| s.rule(m.rule).id.as_str())
+                    .collect();
+                assert_eq!(
+                    ids,
+                    [win_id],
+                    "{text:?} with the rules in this order:\n{file}"
+                );
+                // Both rules do match on their own: the winner was chosen, not the only match.
+                for ri in 0..2 {
+                    assert_eq!(Scanner::for_rule(&s, ri).scan(text.as_bytes()).len(), 1);
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! file can add rules, disable rules by id and add allowlists; [`RuleSet::build`] merges them.
 
 mod allowlist;
+#[cfg(test)]
+mod catalogue;
 mod checksum;
 pub(crate) mod redact;
 mod schema;
@@ -150,6 +152,9 @@ pub struct Rule {
     pub anchored: bool,
     /// Checksum the secret carries: valid makes a finding high confidence, invalid low.
     pub checksum: Option<Checksum>,
+    /// Which of two rules of equal confidence and severity keeps an overlap (see
+    /// [`Specificity`]).
+    pub specificity: Specificity,
     pub min_entropy: Option<f64>,
     pub max_len: Option<usize>,
     pub examples: Vec<String>,
@@ -166,6 +171,42 @@ pub struct Rule {
     /// repository that redefines a rule with a low confidence must not hide what it found).
     pub replaces_in: Option<String>,
     compiled: OnceLock<Result<CompiledRegex, String>>,
+}
+
+/// How much a rule knows about the secret it captures. Where two rules of equal confidence and
+/// severity capture overlapping secrets, the more specific one is kept (then the longer secret,
+/// then the smaller rule id): never the order in which the rules are written, so `patterns.toml`
+/// can be arranged as a catalogue and a config file's rules take part on the same terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Specificity {
+    /// A rule that says it is a fallback (`fallback = true`): a bare format, or a generic
+    /// pattern that a rule with more context reports better.
+    Fallback,
+    /// A token rule of the generic provider (`provider = "Generic"`): a credential name and a
+    /// value shape (`provider-named-credential`).
+    GenericToken,
+    /// A regex rule of the generic provider: assignments, headers, URLs and other places any
+    /// credential can sit.
+    GenericRegex,
+    /// A provider's token rule: a context word and the shape of the provider's token.
+    ProviderToken,
+    /// A provider's rule with its own regex: the token's format, or a context it alone uses.
+    ProviderRegex,
+}
+
+impl Specificity {
+    /// The provider name of the rules that are not about one provider.
+    pub const GENERIC_PROVIDER: &str = "Generic";
+
+    fn of(provider: &str, token_rule: bool, fallback: bool) -> Self {
+        match (provider == Self::GENERIC_PROVIDER, token_rule) {
+            _ if fallback => Specificity::Fallback,
+            (true, true) => Specificity::GenericToken,
+            (true, false) => Specificity::GenericRegex,
+            (false, true) => Specificity::ProviderToken,
+            (false, false) => Specificity::ProviderRegex,
+        }
+    }
 }
 
 /// Why a rule is a shadow, and which config file made it one.
@@ -508,6 +549,7 @@ impl LoadedFile {
                 .filter(|n| !spec.context.iter().any(|c| c.eq_ignore_ascii_case(n)))
                 .cloned()
                 .collect();
+            let specificity = Specificity::of(&spec.provider, spec.token.is_some(), spec.fallback);
             let (regex, keywords, mixed, anchored) = match (spec.regex, spec.token) {
                 (Some(regex), None)
                     if spec.context.is_empty() && spec.names.is_empty() && !spec.assignment =>
@@ -551,6 +593,7 @@ impl LoadedFile {
                 mixed,
                 anchored,
                 checksum: spec.checksum,
+                specificity,
                 min_entropy: spec.min_entropy,
                 max_len: spec.max_len,
                 examples: spec.examples,

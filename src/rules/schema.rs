@@ -26,6 +26,10 @@ pub struct RuleSpec {
     pub severity: Severity,
     #[serde(default)]
     pub confidence: Confidence,
+    /// The rule gives way to every other rule of the same confidence and severity that captures
+    /// an overlapping secret: for a bare format that a rule with context reports better.
+    #[serde(default)]
+    pub fallback: bool,
     /// Prefilter literals; a token rule defaults them to its `context` words.
     #[serde(default)]
     pub keywords: Vec<String>,
