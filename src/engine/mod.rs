@@ -770,7 +770,7 @@ regex = '''(?P<secret>gm_[a-z0-9]{16})'''"#;
                 let ids: Vec<&str> = Scanner::new(&s)
                     .scan(text.as_bytes())
                     .iter()
-                    .map(|m| s.rule(m.rule).id.as_str())
+                    .map(|m| s.rules().rule(m.rule).id.as_str())
                     .collect();
                 assert_eq!(
                     ids,

@@ -94,9 +94,20 @@ struct Entry {
 /// Every departure from the catalogue layout, as `patterns.toml:LINE: problem`.
 fn problems(text: &str) -> Vec<String> {
     let mut out: Vec<(usize, String)> = Vec::new();
-    let mut problem = |line: usize, msg: String| out.push((line, msg));
     let lines: Vec<&str> = text.lines().collect();
+    header_problems(&lines, &mut out);
+    let rules = section_problems(&lines, &mut out);
+    order_problems(&rules, &mut out);
+    quoting_problems(text, &mut out);
+    out.sort_by_key(|p| p.0);
+    out.into_iter()
+        .map(|(line, msg)| format!("patterns.toml:{line}: {msg}"))
+        .collect()
+}
 
+/// The file starts by saying what it is.
+fn header_problems(lines: &[&str], out: &mut Vec<(usize, String)>) {
+    let mut problem = |line: usize, msg: String| out.push((line, msg));
     let header: Vec<&str> = lines
         .iter()
         .take_while(|l| l.starts_with('#'))
@@ -112,7 +123,12 @@ fn problems(text: &str) -> Vec<String> {
             "the file starts with a comment saying what it is (the built-in rules) and pointing to README.md, \"Rules\"".into(),
         );
     }
+}
 
+/// Sections in order, every rule in one, a provider in one section only; returns the rules with
+/// their section.
+fn section_problems(lines: &[&str], out: &mut Vec<(usize, String)>) -> Vec<(usize, Entry)> {
+    let mut problem = |line: usize, msg: String| out.push((line, msg));
     // Sections and rules, line by line (strings spanning lines are reported by the quoting pass).
     let mut section: Option<usize> = None;
     let mut rules: Vec<(usize, Entry)> = Vec::new();
@@ -220,6 +236,12 @@ fn problems(text: &str) -> Vec<String> {
             ),
         );
     }
+    rules
+}
+
+/// In a section, rules by provider (case-insensitive, `Generic` last), then id.
+fn order_problems(rules: &[(usize, Entry)], out: &mut Vec<(usize, String)>) {
+    let mut problem = |line: usize, msg: String| out.push((line, msg));
     let order = |e: &Entry| {
         (
             e.provider == GENERIC,
@@ -239,8 +261,11 @@ fn problems(text: &str) -> Vec<String> {
             );
         }
     }
+}
 
-    // Quoting: every string, with the key it belongs to.
+/// One quoting style: every string, with the key it belongs to.
+fn quoting_problems(text: &str, out: &mut Vec<(usize, String)>) {
+    let mut problem = |line: usize, msg: String| out.push((line, msg));
     let bytes = text.as_bytes();
     let (mut at, mut line, mut depth) = (0usize, 1usize, 0usize);
     let mut key = String::new();
@@ -342,10 +367,6 @@ fn problems(text: &str) -> Vec<String> {
             _ => at += 1,
         }
     }
-    out.sort_by_key(|p| p.0);
-    out.into_iter()
-        .map(|(line, msg)| format!("patterns.toml:{line}: {msg}"))
-        .collect()
 }
 
 #[test]
