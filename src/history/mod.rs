@@ -34,8 +34,12 @@ use gix::hashtable::{HashMap as IdMap, HashSet as IdSet};
 pub enum HistoryError {
     #[error("cannot read refs: {0}")]
     Refs(String),
-    #[error("cannot resolve revision '{rev}': {message}")]
-    Rev { rev: String, message: String },
+    #[error("cannot resolve revision '{rev}'")]
+    Rev {
+        rev: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("invalid range '{0}': expected A..B")]
     Range(String),
 }

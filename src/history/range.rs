@@ -14,16 +14,16 @@ use std::sync::Mutex;
 
 /// The commit a revision names.
 pub(super) fn resolve_rev(repo: &gix::Repository, rev: &str) -> Result<ObjectId, HistoryError> {
-    let err = |e: &dyn std::fmt::Display| HistoryError::Rev {
+    let err = |e: Box<dyn std::error::Error + Send + Sync>| HistoryError::Rev {
         rev: rev.to_string(),
-        message: e.to_string(),
+        source: e,
     };
     repo.rev_parse_single(rev)
-        .map_err(|e| err(&e))?
+        .map_err(|e| err(e.into()))?
         .object()
         .and_then(|o| o.peel_to_commit())
         .map(|c| c.id)
-        .map_err(|e| err(&e))
+        .map_err(|e| err(e.into()))
 }
 
 /// The commits a range selects, with their messages, and the parents they are compared with.

@@ -9,7 +9,9 @@ use gix::ObjectId;
 use gix::bstr::{BStr, BString, ByteSlice};
 use std::path::{Path, PathBuf};
 
-/// Errors reading the repository.
+/// Errors reading the repository. gix's errors are kept as text, not as a `#[source]`: their
+/// messages quote what they could not parse (a ref file's content, a config value), which the
+/// repository chooses, so they are stripped of it first ([`describe`]).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GitError {
     #[error("cannot open the git repository at {path}: {message}")]
