@@ -16,7 +16,7 @@ usage: benches/context-recall.py [--seed N] [--tools leakgate,gitleaks,...] [--m
 positive template holds one `{pw}` (password) or `{tok}` (32-character key) filled in here, e.g.
 benches/context-cases-heldout.py, written independently of leakgate's rules (the built-in cases
 below were written together with the rules they exercise).
-       (LEAKGATE=path overrides target/release/leakgate; peers come from ../shared/tools/install-peers.sh)
+       (LEAKGATE=path overrides target/release/leakgate; peers, optional, come from PATH or ~/.cache/leakgate-peers/bin)
 """
 import argparse, base64, json, os, random, shutil, string, subprocess, sys, tempfile
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Why leakgate misses the peer examples it misses: a heuristic classification of every missed
-positive of ../shared/corpus/peer-examples.jsonl (the corpus score-examples.py uses).
+positive of the peers' published examples (a peer-examples.jsonl corpus outside this repository, the one the external score-examples.py uses; pass its path).
 
 usage: benches/miss-report.py [--bin target/release/leakgate] [--source kingfisher|noseyparker]
                               [--list CATEGORY|all]
