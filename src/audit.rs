@@ -283,3 +283,89 @@ pub fn write_replacements(
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{Target, scan_bytes};
+    use crate::engine::{Engine, Scanner};
+    use crate::finding::{CommitInfo, FindingOptions};
+    use crate::rules::{LoadedFile, RuleSet};
+    use crate::source::SourceKind;
+
+    /// Findings of a test rule (`tok_` + 20 alphanumerics) in `text`.
+    fn findings(text: &str) -> Vec<Finding> {
+        let rule = "[[rule]]\nid = 'tok'\nprovider = 'P'\ndescription = 'd'\nseverity = 'high'\nkeywords = ['tok_']\nregex = '''(?P<secret>tok_[a-zA-Z0-9]{20})'''\nrotate.url = 'https://example.org'\nrotate.steps = ['x']\n";
+        let engine = Engine::new(
+            RuleSet::build(vec![LoadedFile::parse("t.toml", rule, true).unwrap()]).unwrap(),
+        )
+        .unwrap();
+        let opts = FindingOptions::default();
+        let target = Target {
+            path: "a.env",
+            source: SourceKind::File,
+            exposure: Exposure::File,
+            opts: &opts,
+        };
+        scan_bytes(
+            &mut Scanner::new(&engine),
+            text.as_bytes(),
+            &target,
+            target.keep_all(),
+        )
+        .findings
+    }
+
+    /// `f` as a history finding in commit `id` at `date` (`time`: the same instant).
+    fn committed(f: &Finding, id: &str, date: &str, time: i64) -> Finding {
+        Finding {
+            exposure: Exposure::Reachable,
+            source: SourceKind::Blob,
+            commit: Some(CommitInfo {
+                id: id.to_string(),
+                author: "a".into(),
+                email: "a@example.org".into(),
+                date: date.to_string(),
+                time,
+                summary: "s".into(),
+                refs: Vec::new(),
+                in_head: false,
+                pushed: false,
+            }),
+            ..f.clone()
+        }
+    }
+
+    #[test]
+    fn one_entry_per_secret_first_exposed_at_the_earliest_instant() {
+        let found = findings("A=tok_Xq7pL2mN9vR4sT8wY3zK\nB=tok_Hd5jF1gQ6cW0bV2nM8xE\n");
+        assert_eq!(found.len(), 2);
+        // 01:00+05:00 on the 2nd is 20:00Z on the 1st: earlier than 22:00Z on the 1st, although
+        // its text sorts later.
+        let history = vec![
+            committed(&found[0], "late", "2024-01-01T22:00:00Z", 1_704_146_400),
+            committed(
+                &found[0],
+                "early",
+                "2024-01-02T01:00:00+05:00",
+                1_704_139_200,
+            ),
+        ];
+        let mut worktree = vec![found[0].clone(), found[1].clone()];
+        let secrets = merge(&mut worktree, &history, &CleanupOptions::default());
+        assert_eq!(secrets.len(), 2, "one entry per secret");
+        let a = secrets
+            .iter()
+            .find(|s| s.fingerprint == found[0].fingerprint)
+            .unwrap();
+        assert!(a.ever_committed);
+        assert_eq!(a.first_exposure.as_ref().unwrap().commit, "early");
+        let b = secrets
+            .iter()
+            .find(|s| s.fingerprint == found[1].fingerprint)
+            .unwrap();
+        assert!(!b.ever_committed && b.first_exposure.is_none());
+        assert_eq!(worktree[0].also_in_history, Some(true));
+        assert_eq!(worktree[1].also_in_history, Some(false));
+    }
+}
