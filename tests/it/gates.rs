@@ -22,6 +22,7 @@ fn ci(repo: &TestRepo, args: &[&str], env: &[(&str, &str)]) -> Run {
         "CI_COMMIT_BEFORE_SHA",
         "CI_COMMIT_BRANCH",
         "CI_MERGE_REQUEST_DIFF_BASE_SHA",
+        "CI_DEFAULT_BRANCH",
     ] {
         c.env_remove(v);
     }
@@ -75,6 +76,71 @@ fn first_push_of_a_branch_that_origin_head_points_at_is_scanned() {
     let run = ci(&repo, &["--format", "json"], &refs(&env));
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(field(&run.findings(), "path"), ["k.env"]);
+}
+
+/// Two new branches pushed together (stacked pull requests, `git push --all`): in CI's clone
+/// each is a remote-tracking ref of the other's job. A new branch is compared with the default
+/// branch only, so neither hides the other's commits; with no default branch the head's whole
+/// history is scanned.
+#[test]
+fn ci_on_new_branches_pushed_together_compares_with_the_default_branch_only() {
+    let (repo, remote) = with_origin();
+    repo.write("a.py", "x = 1\n").commit_all("initial");
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.git(&["checkout", "-q", "-b", "feat1"]);
+    repo.write("k.env", format!("T={}\n", Gen::new(1612).huggingface()))
+        .commit_all("key");
+    repo.git(&["checkout", "-q", "-b", "feat2"]);
+    repo.write("b.py", "y = 2\n").commit_all("more");
+    repo.git(&["push", "-q", "origin", "feat1", "feat2"]);
+    // CI's clone (actions/checkout with fetch-depth: 0): every branch is a remote-tracking ref.
+    let clone = TestRepo::plain();
+    let origin = remote.join("origin.git");
+    clone.git(&["clone", "-q", origin.to_str().unwrap(), "."]);
+    let zero = "0".repeat(40);
+    let events = TestRepo::plain();
+    let check = |branch: &str, payload: Value, expect: &str| {
+        clone.git(&["checkout", "-q", "-B", branch, &format!("origin/{branch}")]);
+        let env = github("push", payload, &events);
+        let run = ci(&clone, &["--format", "json"], &refs(&env));
+        assert_eq!(run.code, 1, "{branch}: {}{}", run.stdout, run.stderr);
+        assert_eq!(field(&run.findings(), "path"), ["k.env"], "{branch}");
+        assert!(run.stderr.contains(expect), "{branch}: {}", run.stderr);
+    };
+    for branch in ["feat1", "feat2"] {
+        let head = clone.rev(&format!("origin/{branch}"));
+        let payload = serde_json::json!({"before": zero, "after": head,
+            "ref": format!("refs/heads/{branch}"), "created": true});
+        check(
+            branch,
+            payload,
+            "the default branch origin/main does not have",
+        );
+    }
+    // The force-push fallback (old tip gone) does the same.
+    let head = clone.rev("origin/feat2");
+    let payload = serde_json::json!({"before": "1".repeat(40), "after": head,
+        "ref": "refs/heads/feat2", "forced": true});
+    check("feat2", payload, "force-push");
+    // GitLab: an all-zero CI_COMMIT_BEFORE_SHA, the default branch named by CI_DEFAULT_BRANCH.
+    let run = ci(
+        &clone,
+        &["--format", "json"],
+        &[
+            ("GITLAB_CI", "true"),
+            ("CI_COMMIT_SHA", &head),
+            ("CI_COMMIT_BEFORE_SHA", &zero),
+            ("CI_COMMIT_BRANCH", "feat2"),
+            ("CI_DEFAULT_BRANCH", "main"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(field(&run.findings(), "path"), ["k.env"]);
+    // No default branch to compare with: the head's whole history, said so.
+    clone.git(&["update-ref", "-d", "refs/remotes/origin/HEAD"]);
+    clone.git(&["update-ref", "-d", "refs/remotes/origin/main"]);
+    let payload = serde_json::json!({"before": zero, "after": head, "ref": "refs/heads/feat2"});
+    check("feat2", payload, "whole history");
 }
 
 /// A pull request from `main` (holding `base_config` as its `.leakgate.toml`, if any) that adds
