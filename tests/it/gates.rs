@@ -577,6 +577,60 @@ fn a_secret_already_in_an_edited_file_is_not_the_changes() {
     assert_eq!(pre_push(&repo, &push).code, 1);
 }
 
+/// A freshly generated RSA private key in PEM form, or `None` without openssl and ssh-keygen.
+fn rsa_private_key(dir: &TestRepo) -> Option<String> {
+    use std::process::Command;
+    if let Ok(o) = Command::new("openssl")
+        .args(["genrsa", "-traditional", "2048"])
+        .output()
+        && o.status.success()
+    {
+        return Some(String::from_utf8_lossy(&o.stdout).into_owned());
+    }
+    let path = dir.join("id_rsa");
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f"])
+        .arg(&path)
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| std::fs::read_to_string(&path).unwrap())
+}
+
+/// A key pasted between the BEGIN and END lines of a committed template: the secret's first
+/// line is old, its body is not. The pre-commit check counts a secret over several lines as
+/// added when any of its lines is.
+#[test]
+fn a_new_key_between_committed_begin_and_end_lines_is_blocked() {
+    let tmp = TestRepo::plain();
+    let Some(key) = rsa_private_key(&tmp) else {
+        eprintln!("skipped: neither openssl nor ssh-keygen is available");
+        return;
+    };
+    let repo = TestRepo::new();
+    repo.write(
+        "deploy_key",
+        "-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .commit_all("template");
+    assert_eq!(repo.leakgate(&["hook", "install"]).code, 0);
+    repo.write("deploy_key", &key);
+    repo.git(&["add", "deploy_key"]);
+    let run = repo.leakgate(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let f = run.findings();
+    assert_eq!(field(&f, "path"), ["deploy_key"], "{f:?}");
+    assert_eq!(f[0]["exposure"], "staged");
+    let out = crate::support::git_with_hooks(&repo, &["commit", "-q", "-m", "add deploy key"]);
+    assert!(!out.status.success(), "committed: {out:?}");
+    assert_eq!(repo.git(&["log", "--format=%s", "-1"]).trim(), "template");
+    // Once committed, an edit elsewhere in the file adds no secret.
+    repo.git(&["commit", "-q", "--no-verify", "-m", "key"]);
+    repo.write("deploy_key", format!("{key}\n"));
+    repo.git(&["add", "deploy_key"]);
+    let run = repo.leakgate(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
 /// Binary files a change adds are not scanned, and every gate says which.
 #[test]
 fn every_gate_names_the_binary_files_it_did_not_scan() {
