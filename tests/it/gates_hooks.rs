@@ -581,3 +581,36 @@ fn superproject_pre_push_fails_loudly_when_submodule_content_cannot_be_read() {
     assert!(!has_object(&lib_git, &leaked));
     assert_eq!(repo.rev("origin/main"), repo.rev("HEAD~1"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Second red team: input the pre-push check used to take as "nothing to push", and destinations
+// whose remote-tracking refs do not describe them.
+
+/// `git remote add --mirror=fetch` fetches into `refs/*`: local branches are not published.
+#[test]
+fn pre_push_with_a_mirror_fetch_refspec_still_scans_local_branches() {
+    let repo = TestRepo::new();
+    let remotes = TestRepo::plain();
+    let origin = bare(&remotes, "origin.git");
+    repo.git(&[
+        "remote",
+        "add",
+        "--mirror=fetch",
+        "origin",
+        origin.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    repo.write("a.py", "x\n").commit_all("initial");
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "main"], &[]);
+    assert!(out.status.success(), "{}", both(&out));
+    repo.write("k.env", format!("T={}\n", Gen::new(1643).huggingface()))
+        .commit_all("key");
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "main"], &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "published unscanned: {all}");
+    assert!(all.contains("k.env"), "{all}");
+    assert!(!has_object(&origin, &repo.rev("HEAD")));
+}

@@ -1,7 +1,8 @@
 //! The pre-push check (`leakgate hook run pre-push <remote> <url>`): scans the commits a push
 //! would publish, the ones the pushed tips reach and the destination does not have. What the
-//! destination has is what its own remote-tracking refs and the tips git reports for it reach
-//! (git's sample hook: `--not --remotes=<remote>`); another remote's refs do not count, and a
+//! destination has is what its own remote-tracking refs (`refs/remotes/<remote>/*`) and the tips
+//! git reports for it reach (git's sample hook: `--not --remotes=<remote>`); another remote's refs
+//! do not count, and a
 //! push to a URL has no remote-tracking refs. The submodule commits the pushed superproject
 //! commits record are scanned too (`push_submodules`).
 
@@ -75,47 +76,39 @@ pub(super) fn is_remote(repo: &gix::Repository, name: &str) -> bool {
     snapshot.plumbing().section("remote", Some(sub)).is_ok()
 }
 
-/// Whether `pattern` (a refspec side, with at most one `*`) matches the ref `name`.
-fn refspec_matches(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((pre, post)) => {
-            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
-        }
-    }
-}
-
-/// The commits `remote`'s remote-tracking refs point to: `refs/remotes/<remote>/*` and whatever
-/// else its fetch refspecs write.
-pub(super) fn tracking_tips(repo: &gix::Repository, remote: &str) -> Vec<String> {
-    let mut patterns = vec![format!("refs/remotes/{remote}/*")];
+/// The commits `remote`'s remote-tracking refs point to: the refs under
+/// `refs/remotes/<remote>/` (not those of a remote whose name continues it, `<remote>/x`), and
+/// never one of `pushed`, the refs being pushed. A fetch refspec that writes elsewhere (`git
+/// remote add --mirror=fetch` writes `refs/heads/*`) does not make those refs published.
+pub(super) fn tracking_tips(
+    repo: &gix::Repository,
+    remote: &str,
+    pushed: &[String],
+) -> Vec<String> {
+    let prefix = format!("refs/remotes/{remote}/");
     let snapshot = repo.config_snapshot();
-    let sub: &BStr = remote.as_bytes().as_bstr();
-    for spec in snapshot
+    let longer: Vec<String> = snapshot
         .plumbing()
-        .strings_by("remote", Some(sub), "fetch")
-        .unwrap_or_default()
-    {
-        let spec = spec.to_str_lossy();
-        let spec = spec.trim().trim_start_matches('+');
-        if let Some((_, dst)) = spec.split_once(':')
-            && !spec.starts_with('^')
-            && !dst.is_empty()
-        {
-            patterns.push(dst.to_string());
-        }
-    }
+        .sections_by_name("remote")
+        .map(|it| {
+            it.filter_map(|s| s.header().subsection_name().map(|n| n.to_string()))
+                .filter(|n| n.starts_with(&prefix["refs/remotes/".len()..]))
+                .map(|n| format!("refs/remotes/{n}/"))
+                .collect()
+        })
+        .unwrap_or_default();
     let Ok(platform) = repo.references() else {
         return Vec::new();
     };
-    let Ok(all) = platform.all() else {
+    let Ok(refs) = platform.prefixed(prefix.as_str()) else {
         return Vec::new();
     };
-    let mut tips: Vec<String> = all
+    let mut tips: Vec<String> = refs
         .filter_map(Result::ok)
         .filter(|r| {
             let name = r.name().as_bstr().to_str_lossy();
-            patterns.iter().any(|p| refspec_matches(p, &name))
+            !longer.iter().any(|l| name.starts_with(l.as_str()))
+                && !pushed.iter().any(|p| p.as_str() == name)
         })
         .filter_map(|mut r| r.peel_to_commit().ok().map(|c| c.id.to_string()))
         .collect();
@@ -155,7 +148,7 @@ pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
     // What the destination has: its remote-tracking refs and the tips git says it has.
     let mut known = remote
         .as_deref()
-        .map(|r| tracking_tips(&repo, r))
+        .map(|r| tracking_tips(&repo, r, &[]))
         .unwrap_or_default();
     for (_, theirs) in &updates {
         if let Some(id) = local_commit(&repo, theirs) {

@@ -193,7 +193,7 @@ fn scan_one(
         return false;
     }
     let exclude = submodule_remote(&sub, push.remote)
-        .map(|r| tracking_tips(&sub, &r))
+        .map(|r| tracking_tips(&sub, &r, &[]))
         .unwrap_or_default();
     let opts = HistoryOptions {
         scope: Scope {
