@@ -15,7 +15,8 @@ use crate::source::{git, gitlinks};
 use gix::ObjectId;
 use std::collections::BTreeMap;
 
-use super::push::{is_remote, local_commit, tracking_tips};
+use super::push::{local_commit, tracking_tips};
+use super::push_input::is_remote;
 use super::same_dir;
 
 /// What the superproject's push is about.
