@@ -825,6 +825,45 @@ fn pre_push_with_a_terminal_for_stdin_says_it_got_no_input() {
     assert!(!has_ref(&origin, "refs/heads/main"));
 }
 
+/// `hook status` and `hook install` read lefthook's configuration for `use_stdin: true` on the
+/// pre-push command.
+#[test]
+fn hook_status_checks_that_lefthook_gives_the_pre_push_check_its_stdin() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x\n").commit_all("initial");
+    for hook in ["pre-commit", "commit-msg", "pre-push"] {
+        script(
+            &repo,
+            &format!(".git/hooks/{hook}"),
+            "#!/bin/sh\n# lefthook\n",
+        );
+    }
+    let config = |pre_push: &str| {
+        repo.write(
+            "lefthook.yml",
+            format!(
+                "pre-commit:\n  commands:\n    leakgate:\n      run: leakgate staged\ncommit-msg:\n  commands:\n    leakgate:\n      run: leakgate hook run commit-msg {{1}}\npre-push:\n  commands:\n{pre_push}"
+            ),
+        );
+        repo.leakgate(&["hook", "status"])
+    };
+    let run = config("    leakgate:\n      run: leakgate hook run pre-push {1} {2}\n");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.contains("use_stdin: true"), "{}", run.stdout);
+    let run = repo.leakgate(&["hook", "install", "--pre-push"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.contains("use_stdin: true"), "{}", run.stdout);
+    let run = config(
+        "    leakgate:\n      run: leakgate hook run pre-push {1} {2}\n      use_stdin: true\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push"]).code,
+        0,
+        "all three configured"
+    );
+}
+
 /// `git remote add --mirror=fetch` fetches into `refs/*`: local branches are not published.
 #[test]
 fn pre_push_with_a_mirror_fetch_refspec_still_scans_local_branches() {
