@@ -864,6 +864,44 @@ fn hook_status_checks_that_lefthook_gives_the_pre_push_check_its_stdin() {
     );
 }
 
+/// `remote.origin.pushurl` sends pushes somewhere origin's remote-tracking refs do not describe:
+/// a branch fetched from origin (and never pushed to the push URL) is new there.
+#[test]
+fn pre_push_to_a_push_url_of_its_own_ignores_the_fetch_urls_refs() {
+    let remotes = TestRepo::plain();
+    let private = bare(&remotes, "private.git");
+    let public = bare(&remotes, "public.git");
+    let seed = TestRepo::new();
+    seed.write("a.py", "x\n").commit_all("initial");
+    seed.git(&["push", "-q", private.to_str().unwrap(), "main"]);
+    seed.git(&["push", "-q", public.to_str().unwrap(), "main"]);
+    seed.git(&["checkout", "-q", "-b", "wip"]);
+    seed.write("k.env", format!("T={}\n", Gen::new(1642).huggingface()))
+        .commit_all("wip");
+    seed.git(&["push", "-q", private.to_str().unwrap(), "wip"]);
+    let repo = TestRepo::new();
+    repo.git(&["remote", "add", "origin", private.to_str().unwrap()]);
+    repo.git(&["fetch", "-q", "origin"]);
+    repo.git(&["reset", "-q", "--hard", "origin/main"]);
+    repo.git(&[
+        "remote",
+        "set-url",
+        "--push",
+        "origin",
+        public.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    repo.git(&["merge", "-q", "--ff-only", "origin/wip"]);
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "main"], &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "published unscanned: {all}");
+    assert!(all.contains("k.env") && all.contains("pushurl"), "{all}");
+    assert!(!has_object(&public, &repo.rev("HEAD")));
+}
+
 /// `git remote add --mirror=fetch` fetches into `refs/*`: local branches are not published.
 #[test]
 fn pre_push_with_a_mirror_fetch_refspec_still_scans_local_branches() {

@@ -3,7 +3,9 @@
 //! malformed line is an error, never "nothing to push"); stdin that is a terminal is not read
 //! (a hook manager that passes no input). The pre-commit framework reads git's lines itself and
 //! passes at most the first pushed ref (`PRE_COMMIT_*` variables): the range is then derived from
-//! the local branches. Empty input means "nothing to push" only when git ran the check.
+//! the local branches. Empty input means "nothing to push" only when git ran the check. The
+//! destination is a configured remote, whose remote-tracking refs describe it, only when the push
+//! goes to that remote's fetch URL.
 
 use crate::report::escape::text;
 use anyhow::{Result, anyhow, bail};
@@ -240,16 +242,74 @@ pub(super) fn is_remote(repo: &gix::Repository, name: &str) -> bool {
 }
 
 /// The configured remote whose remote-tracking refs describe where the push goes: `name`, when
-/// it is a configured remote.
+/// it is a configured remote and the push URL (`url`, when given) is its fetch URL. A push URL
+/// of its own (`remote.<name>.pushurl`, `pushInsteadOf` to another place) goes somewhere those
+/// refs do not describe: the push then counts as one to a URL, and the note says so.
 fn destination(
     repo: &gix::Repository,
     name: Option<&str>,
-    _url: Option<&str>,
+    url: Option<&str>,
 ) -> (Option<String>, Option<String>) {
+    let Some(name) = name.filter(|n| is_remote(repo, n)) else {
+        return (None, None);
+    };
+    let Some(url) = url else {
+        return (Some(name.to_string()), None);
+    };
+    let sub: &BStr = name.as_bytes().as_bstr();
+    let configured = repo
+        .config_snapshot()
+        .plumbing()
+        .strings_by("remote", Some(sub), "url")
+        .and_then(|v| v.into_iter().next())
+        .map(|u| u.to_str_lossy().into_owned());
+    let rewritten = repo.find_remote(name).ok().and_then(|r| {
+        r.url(gix::remote::Direction::Fetch)
+            .map(|u| u.to_bstring().to_str_lossy().into_owned())
+    });
+    let target = place(url);
+    if configured
+        .iter()
+        .chain(&rewritten)
+        .any(|f| place(f) == target)
+    {
+        return (Some(name.to_string()), None);
+    }
     (
-        name.filter(|n| is_remote(repo, n)).map(str::to_string),
         None,
+        Some(format!(
+            "remote '{0}': this push goes to a URL other than its fetch URL (remote.{0}.pushurl, or url.<base>.pushInsteadOf), and its remote-tracking refs describe the fetch URL, so none of them count as published; only what git reports the destination has is excluded, as for a push to a URL",
+            text(name)
+        )),
     )
+}
+
+/// What names a repository in a URL: the host (lower case) and the path, without a trailing `/`
+/// or `.git`, so the same repository over https and ssh compares equal; a local path
+/// canonicalised (relative paths are relative to the working tree, where git runs hooks).
+fn place(url: &str) -> String {
+    let trim = |p: &str| {
+        p.trim_end_matches('/')
+            .trim_end_matches(".git")
+            .trim_end_matches('/')
+            .to_string()
+    };
+    match gix::url::parse(url.as_bytes().as_bstr()) {
+        Ok(u) => {
+            let path = u.path.to_str_lossy().into_owned();
+            match u.host() {
+                Some(host) => format!(
+                    "{}:{}",
+                    host.to_ascii_lowercase(),
+                    trim(path.trim_start_matches('/'))
+                ),
+                None => std::path::Path::new(&path)
+                    .canonicalize()
+                    .map_or_else(|_| trim(&path), |p| trim(&p.to_string_lossy())),
+            }
+        }
+        Err(_) => trim(url),
+    }
 }
 
 #[cfg(test)]
@@ -277,5 +337,21 @@ mod tests {
             let e = parse_lines(&bad, 40, &mut PushInput::default()).unwrap_err();
             assert!(e.to_string().contains("line 1"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_same_repository_over_https_and_ssh_is_one_place() {
+        assert_eq!(
+            place("https://github.com/o/r.git"),
+            place("git@github.com:o/r")
+        );
+        assert_eq!(
+            place("ssh://git@GitHub.com/o/r.git/"),
+            place("https://github.com/o/r")
+        );
+        assert_ne!(
+            place("https://github.com/o/r.git"),
+            place("https://github.com/o/public.git")
+        );
     }
 }
