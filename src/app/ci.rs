@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// What the CI job is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CiRange {
-    /// Base commit; `None` for a new branch (everything no other remote-tracking ref has).
+    /// Base commit; `None` for a new branch (everything the default branch does not have).
     pub base: Option<String>,
     pub head: String,
     /// Where the range came from, for the log.
@@ -26,6 +26,9 @@ pub struct CiRange {
     pub forced: bool,
     /// The branch being pushed (`GITHUB_REF`, `CI_COMMIT_BRANCH`), when known.
     pub branch: Option<String>,
+    /// The repository's default branch as the CI system names it (the push payload's
+    /// `repository.default_branch`, `CI_DEFAULT_BRANCH`), when known.
+    pub default_branch: Option<String>,
 }
 
 fn is_zero(s: &str) -> bool {
@@ -51,6 +54,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
             branch: env("GITHUB_REF")
                 .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
                 .or_else(|| env("CI_COMMIT_BRANCH")),
+            default_branch: env("CI_DEFAULT_BRANCH"),
         });
     }
     if env("GITHUB_ACTIONS").as_deref() == Some("true") {
@@ -73,6 +77,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
                         origin: format!("GitHub {event} event"),
                         forced: false,
                         branch: env("GITHUB_HEAD_REF"),
+                        default_branch: s(&payload["repository"]["default_branch"]),
                     }),
                     _ => bail!("the {event} payload has no pull_request.base.sha / head.sha"),
                 }
@@ -90,6 +95,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
                     branch: s(&payload["ref"])
                         .or_else(|| env("GITHUB_REF"))
                         .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string)),
+                    default_branch: s(&payload["repository"]["default_branch"]),
                 })
             }
             other => bail!(
@@ -106,6 +112,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
                 origin: "GitLab merge request pipeline".into(),
                 forced: false,
                 branch: env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"),
+                default_branch: env("CI_DEFAULT_BRANCH"),
             });
         }
         let before = env("CI_COMMIT_BEFORE_SHA").unwrap_or_default();
@@ -115,6 +122,7 @@ pub fn detect(args: &CiArgs) -> Result<CiRange> {
             origin: "GitLab push pipeline".into(),
             forced: false,
             branch: env("CI_COMMIT_BRANCH"),
+            default_branch: env("CI_DEFAULT_BRANCH"),
         });
     }
     bail!("not running on GitHub Actions or GitLab CI; pass --base REV --head REV")
@@ -197,12 +205,12 @@ pub(super) fn run(args: CiArgs) -> Result<Outcome> {
 /// The commits a CI range selects.
 struct Plan {
     head: gix::ObjectId,
-    /// Revisions whose commits are excluded (the base, or what the remote already had).
+    /// Revisions whose commits are excluded (the base, or for a new branch the default branch).
     exclude: Vec<String>,
     /// Base and head are the same commit: nothing to scan.
     empty: bool,
     /// The commit whose repository configuration applies: the base, or for a new branch the
-    /// remote's default branch (`refs/remotes/origin/HEAD`), when there is one.
+    /// default branch it is compared with, when there is one.
     config_base: Option<gix::ObjectId>,
     /// How the range was completed, for the log.
     note: String,
@@ -239,9 +247,10 @@ fn plan(repo: &gix::Repository, range: &CiRange) -> Result<Plan> {
             .collect(),
     };
     let no_base = |plan: &mut Plan, why: &str| {
-        plan.note = why.to_string();
-        plan.exclude = other_remote_refs(repo, head, range.branch.as_deref());
-        plan.config_base = default_branch(repo).filter(|b| *b != head);
+        let (exclude, note) = without_base(repo, head, range);
+        plan.note = format!(" ({why}: {note})");
+        plan.config_base = exclude;
+        plan.exclude = exclude.iter().map(ToString::to_string).collect();
     };
     match &range.base {
         Some(base) => match resolve(repo, base) {
@@ -264,30 +273,104 @@ fn plan(repo: &gix::Repository, range: &CiRange) -> Result<Plan> {
             ),
             None if range.forced => no_base(
                 &mut plan,
-                &format!(
-                    " (force-push: the old tip {base} is gone; scanning what no other remote-tracking ref has)"
-                ),
+                &format!("force-push: the old tip {base} is gone"),
             ),
             None => bail!(
                 "the base commit {base} is not in this repository; fetch it or pass a base that exists"
             ),
         },
-        None => no_base(
-            &mut plan,
-            " (new branch: scanning what no other remote-tracking ref has)",
-        ),
+        None => no_base(&mut plan, "new branch"),
     }
     Ok(plan)
 }
 
-/// The commit the remote's default branch points to (`refs/remotes/origin/HEAD`), if known.
-fn default_branch(repo: &gix::Repository) -> Option<gix::ObjectId> {
-    repo.find_reference("refs/remotes/origin/HEAD")
-        .ok()?
-        .peel_to_id()
-        .ok()
-        .map(|id| id.detach())
-        .and_then(|id| resolve(repo, &id.to_string()))
+/// The remote's default branch as this clone has it.
+struct DefaultBranch {
+    /// Its remote-tracking ref, shortened (`origin/main`).
+    shown: String,
+    /// The branch's name (`main`), when known.
+    branch: Option<String>,
+    tip: gix::ObjectId,
+}
+
+/// The repository's default branch: the one the CI system names, else the one
+/// `refs/remotes/origin/HEAD` points to, else `origin/main` or `origin/master`.
+fn default_branch(repo: &gix::Repository, named: Option<&str>) -> Option<DefaultBranch> {
+    let tracking = |branch: &str| {
+        let name = format!("refs/remotes/origin/{branch}");
+        let id = repo.find_reference(name.as_str()).ok()?.peel_to_id().ok()?;
+        Some(DefaultBranch {
+            shown: format!("origin/{branch}"),
+            branch: Some(branch.to_string()),
+            tip: resolve(repo, &id.to_string())?,
+        })
+    };
+    let origin_head = || {
+        let mut r = repo.find_reference("refs/remotes/origin/HEAD").ok()?;
+        let target = r
+            .target()
+            .try_name()
+            .map(|n| n.as_bstr().to_string())
+            .and_then(|n| n.strip_prefix("refs/remotes/origin/").map(str::to_string));
+        match target {
+            Some(branch) => tracking(&branch),
+            // Not symbolic: a commit, whose branch is not known.
+            None => Some(DefaultBranch {
+                shown: "origin/HEAD".to_string(),
+                branch: None,
+                tip: resolve(repo, &r.peel_to_id().ok()?.to_string())?,
+            }),
+        }
+    };
+    named
+        .and_then(tracking)
+        .or_else(origin_head)
+        .or_else(|| tracking("main"))
+        .or_else(|| tracking("master"))
+}
+
+/// What a range with no base excludes: only what the repository's default branch reaches, the
+/// reviewed history every branch starts from. Other remote-tracking refs do not count: branches
+/// pushed together (stacked pull requests, `git push --all`) would hide each other's commits. The
+/// head's own branch is never excluded: when the default branch is the branch being pushed (or,
+/// that branch unknown, is at the head commit), or there is none, the head's whole history is
+/// scanned. Returns the excluded commit and how the range was completed, for the log.
+fn without_base(
+    repo: &gix::Repository,
+    head: gix::ObjectId,
+    range: &CiRange,
+) -> (Option<gix::ObjectId>, String) {
+    const WHOLE: &str = "scanning the whole history of the head";
+    let Some(default) = default_branch(repo, range.default_branch.as_deref()) else {
+        return (
+            None,
+            format!(
+                "no default branch found (refs/remotes/origin/HEAD, origin/main, origin/master); {WHOLE}"
+            ),
+        );
+    };
+    let own = match (&range.branch, &default.branch) {
+        (Some(pushed), Some(b)) => pushed == b,
+        _ => default.tip == head,
+    };
+    if own {
+        let why = if range.branch.is_some() {
+            "is the branch being pushed"
+        } else {
+            "is at the head commit (it may be the branch being pushed)"
+        };
+        return (
+            None,
+            format!("the default branch {} {why}; {WHOLE}", default.shown),
+        );
+    }
+    (
+        Some(default.tip),
+        format!(
+            "scanning what the default branch {} does not have",
+            default.shown
+        ),
+    )
 }
 
 /// Scan the plan's range with `rules`: the report before baseline and counts.
@@ -344,37 +427,4 @@ fn log_suppressions(report: &crate::report::Report) {
                 b.file, b.entries, b.suppressed
             ))
     );
-}
-
-/// What the remote already had, for a range with no base: the tips of the remote-tracking refs,
-/// symbolic ones (`refs/remotes/origin/HEAD`) resolved, leaving out every ref that is at `head` or
-/// that tracks the branch being pushed: that is what is being pushed, not what the remote had.
-fn other_remote_refs(
-    repo: &gix::Repository,
-    head: gix::ObjectId,
-    branch: Option<&str>,
-) -> Vec<String> {
-    let tracks_pushed = |name: &str| {
-        branch.is_some_and(|b| {
-            name.strip_prefix("refs/remotes/")
-                .and_then(|rest| rest.split_once('/'))
-                .is_some_and(|(_, tracked)| tracked == b)
-        })
-    };
-    let Ok(platform) = repo.references() else {
-        return Vec::new();
-    };
-    let Ok(refs) = platform.remote_branches() else {
-        return Vec::new();
-    };
-    let mut tips: Vec<String> = refs
-        .filter_map(Result::ok)
-        .filter(|r| !tracks_pushed(&r.name().as_bstr().to_string()))
-        .filter_map(|mut r| r.peel_to_id().ok().map(|id| id.detach()))
-        .filter(|id| *id != head)
-        .map(|id| id.to_string())
-        .collect();
-    tips.sort();
-    tips.dedup();
-    tips
 }

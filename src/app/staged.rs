@@ -1,5 +1,5 @@
 //! `leakgate staged`: the pre-commit check. Scans the staged blobs that differ from HEAD and
-//! reports only secrets on lines the commit adds.
+//! reports only secrets on lines the commit adds (for a secret over several lines: any of them).
 
 use super::{Completion, Outcome, complete};
 use crate::cli::StagedArgs;
@@ -20,6 +20,15 @@ fn line_range(buf: &[u8], pos: usize) -> std::ops::Range<usize> {
     let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |p| p + 1);
     let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |p| pos + p);
     start..end
+}
+
+/// Which of a multi-line secret's line kinds decides: added over reintroduced over old.
+fn added_rank(kind: LineKind) -> u8 {
+    match kind {
+        LineKind::Old => 0,
+        LineKind::Reintroduced => 1,
+        LineKind::New => 2,
+    }
 }
 
 pub(super) fn run(args: StagedArgs) -> Result<Outcome> {
@@ -152,17 +161,30 @@ fn scan_file(
     // Matches come in order: the line of the last one is kept, so many matches on one long line
     // cost one pass over it, not one each.
     let mut last: Option<(*const u8, std::ops::Range<usize>, LineKind)> = None;
+    let classify = |line: &[u8]| base.classify(line.strip_suffix(b"\r").unwrap_or(line));
     let keep = |w: &[u8], m: &Match| {
-        let kind = match &last {
-            Some((ptr, range, kind)) if *ptr == w.as_ptr() && range.contains(&m.start) => *kind,
+        let (first_end, mut kind) = match &last {
+            Some((ptr, range, kind)) if *ptr == w.as_ptr() && range.contains(&m.start) => {
+                (range.end, *kind)
+            }
             _ => {
                 let range = line_range(w, m.start);
-                let line = &w[range.clone()];
-                let kind = base.classify(line.strip_suffix(b"\r").unwrap_or(line));
-                last = Some((w.as_ptr(), range, kind));
-                kind
+                let kind = classify(&w[range.clone()]);
+                last = Some((w.as_ptr(), range.clone(), kind));
+                (range.end, kind)
             }
         };
+        // A secret over several lines (a PEM key) is added when any of its lines is: a new key
+        // between the BEGIN and END lines of a committed template is not old.
+        let mut next = first_end + 1;
+        while kind != LineKind::New && next < m.end {
+            let range = line_range(w, next);
+            let line_kind = classify(&w[range.clone()]);
+            if added_rank(line_kind) > added_rank(kind) {
+                kind = line_kind;
+            }
+            next = range.end + 1;
+        }
         match kind {
             LineKind::Old => None,
             LineKind::New => Some(Exposure::Staged),

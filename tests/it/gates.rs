@@ -22,6 +22,7 @@ fn ci(repo: &TestRepo, args: &[&str], env: &[(&str, &str)]) -> Run {
         "CI_COMMIT_BEFORE_SHA",
         "CI_COMMIT_BRANCH",
         "CI_MERGE_REQUEST_DIFF_BASE_SHA",
+        "CI_DEFAULT_BRANCH",
     ] {
         c.env_remove(v);
     }
@@ -75,6 +76,71 @@ fn first_push_of_a_branch_that_origin_head_points_at_is_scanned() {
     let run = ci(&repo, &["--format", "json"], &refs(&env));
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(field(&run.findings(), "path"), ["k.env"]);
+}
+
+/// Two new branches pushed together (stacked pull requests, `git push --all`): in CI's clone
+/// each is a remote-tracking ref of the other's job. A new branch is compared with the default
+/// branch only, so neither hides the other's commits; with no default branch the head's whole
+/// history is scanned.
+#[test]
+fn ci_on_new_branches_pushed_together_compares_with_the_default_branch_only() {
+    let (repo, remote) = with_origin();
+    repo.write("a.py", "x = 1\n").commit_all("initial");
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.git(&["checkout", "-q", "-b", "feat1"]);
+    repo.write("k.env", format!("T={}\n", Gen::new(1612).huggingface()))
+        .commit_all("key");
+    repo.git(&["checkout", "-q", "-b", "feat2"]);
+    repo.write("b.py", "y = 2\n").commit_all("more");
+    repo.git(&["push", "-q", "origin", "feat1", "feat2"]);
+    // CI's clone (actions/checkout with fetch-depth: 0): every branch is a remote-tracking ref.
+    let clone = TestRepo::plain();
+    let origin = remote.join("origin.git");
+    clone.git(&["clone", "-q", origin.to_str().unwrap(), "."]);
+    let zero = "0".repeat(40);
+    let events = TestRepo::plain();
+    let check = |branch: &str, payload: Value, expect: &str| {
+        clone.git(&["checkout", "-q", "-B", branch, &format!("origin/{branch}")]);
+        let env = github("push", payload, &events);
+        let run = ci(&clone, &["--format", "json"], &refs(&env));
+        assert_eq!(run.code, 1, "{branch}: {}{}", run.stdout, run.stderr);
+        assert_eq!(field(&run.findings(), "path"), ["k.env"], "{branch}");
+        assert!(run.stderr.contains(expect), "{branch}: {}", run.stderr);
+    };
+    for branch in ["feat1", "feat2"] {
+        let head = clone.rev(&format!("origin/{branch}"));
+        let payload = serde_json::json!({"before": zero, "after": head,
+            "ref": format!("refs/heads/{branch}"), "created": true});
+        check(
+            branch,
+            payload,
+            "the default branch origin/main does not have",
+        );
+    }
+    // The force-push fallback (old tip gone) does the same.
+    let head = clone.rev("origin/feat2");
+    let payload = serde_json::json!({"before": "1".repeat(40), "after": head,
+        "ref": "refs/heads/feat2", "forced": true});
+    check("feat2", payload, "force-push");
+    // GitLab: an all-zero CI_COMMIT_BEFORE_SHA, the default branch named by CI_DEFAULT_BRANCH.
+    let run = ci(
+        &clone,
+        &["--format", "json"],
+        &[
+            ("GITLAB_CI", "true"),
+            ("CI_COMMIT_SHA", &head),
+            ("CI_COMMIT_BEFORE_SHA", &zero),
+            ("CI_COMMIT_BRANCH", "feat2"),
+            ("CI_DEFAULT_BRANCH", "main"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(field(&run.findings(), "path"), ["k.env"]);
+    // No default branch to compare with: the head's whole history, said so.
+    clone.git(&["update-ref", "-d", "refs/remotes/origin/HEAD"]);
+    clone.git(&["update-ref", "-d", "refs/remotes/origin/main"]);
+    let payload = serde_json::json!({"before": zero, "after": head, "ref": "refs/heads/feat2"});
+    check("feat2", payload, "whole history");
 }
 
 /// A pull request from `main` (holding `base_config` as its `.leakgate.toml`, if any) that adds
@@ -509,6 +575,67 @@ fn a_secret_already_in_an_edited_file_is_not_the_changes() {
     assert_eq!(f[0]["commit"]["id"], added.as_str(), "{}", run.stdout);
     let push = format!("refs/heads/main {head} refs/heads/main {base}\n");
     assert_eq!(pre_push(&repo, &push).code, 1);
+}
+
+/// A freshly generated RSA private key in PEM form: openssl's, else ssh-keygen's, else one of
+/// the same shape (random base64 lines) when neither tool is installed.
+fn rsa_private_key(dir: &TestRepo) -> String {
+    use std::process::Command;
+    if let Ok(o) = Command::new("openssl")
+        .args(["genrsa", "-traditional", "2048"])
+        .output()
+        && o.status.success()
+    {
+        return String::from_utf8_lossy(&o.stdout).into_owned();
+    }
+    let path = dir.join("id_rsa");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f"])
+        .arg(&path)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        return std::fs::read_to_string(&path).unwrap();
+    }
+    let mut g = Gen::new(1613);
+    let b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let body: String = (0..25).map(|_| format!("{}\n", g.chars(b64, 64))).collect();
+    format!(
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA{}\n{body}-----END RSA PRIVATE KEY-----\n",
+        g.chars(b64, 48)
+    )
+}
+
+/// A key pasted between the BEGIN and END lines of a committed template: the secret's first
+/// line is old, its body is not. The pre-commit check counts a secret over several lines as
+/// added when any of its lines is.
+#[test]
+fn a_new_key_between_committed_begin_and_end_lines_is_blocked() {
+    let tmp = TestRepo::plain();
+    let key = rsa_private_key(&tmp);
+    let repo = TestRepo::new();
+    repo.write(
+        "deploy_key",
+        "-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .commit_all("template");
+    assert_eq!(repo.leakgate(&["hook", "install"]).code, 0);
+    repo.write("deploy_key", &key);
+    repo.git(&["add", "deploy_key"]);
+    let run = repo.leakgate(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let f = run.findings();
+    assert_eq!(field(&f, "path"), ["deploy_key"], "{f:?}");
+    assert_eq!(f[0]["exposure"], "staged");
+    let out = crate::support::git_with_hooks(&repo, &["commit", "-q", "-m", "add deploy key"]);
+    assert!(!out.status.success(), "committed: {out:?}");
+    assert_eq!(repo.git(&["log", "--format=%s", "-1"]).trim(), "template");
+    // Once committed, an edit elsewhere in the file adds no secret.
+    repo.git(&["commit", "-q", "--no-verify", "-m", "key"]);
+    repo.write("deploy_key", format!("{key}\n"));
+    repo.git(&["add", "deploy_key"]);
+    let run = repo.leakgate(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
 }
 
 /// Binary files a change adds are not scanned, and every gate says which.

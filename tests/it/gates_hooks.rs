@@ -581,3 +581,352 @@ fn superproject_pre_push_fails_loudly_when_submodule_content_cannot_be_read() {
     assert!(!has_object(&lib_git, &leaked));
     assert_eq!(repo.rev("origin/main"), repo.rev("HEAD~1"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Second red team: input the pre-push check used to take as "nothing to push", and destinations
+// whose remote-tracking refs do not describe them.
+
+/// Make `rel` in `repo` an executable script with `text`.
+fn script(repo: &TestRepo, rel: &str, text: &str) {
+    repo.write(rel, text);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(repo.join(rel), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// What the pre-commit framework's pre-push hook does (pre-commit 4.x, `hook_impl._pre_push_ns`):
+/// it reads git's lines itself and hands the hook only the first ref with commits the remote's
+/// tracking refs lack, as `PRE_COMMIT_*` variables (no FROM/TO when that includes a root
+/// commit); the hook's stdin is empty.
+const PRE_COMMIT_FRAMEWORK_PRE_PUSH: &str = r#"#!/bin/sh
+z=0000000000000000000000000000000000000000
+while read -r lref lsha rref rsha; do
+  [ "$lsha" = "$z" ] && continue
+  from= to=
+  if [ "$rsha" != "$z" ] && git cat-file -e "$rsha^{commit}" 2>/dev/null; then
+    from=$rsha to=$lsha
+  else
+    first=$(git rev-list "$lsha" --topo-order --reverse --not --remotes="$1" | head -n 1)
+    [ -z "$first" ] && continue
+    if ! git rev-list --max-parents=0 "$lsha" | grep -qx "$first"; then
+      from=$(git rev-parse "$first^") to=$lsha
+    fi
+  fi
+  export PRE_COMMIT_REMOTE_NAME="$1" PRE_COMMIT_REMOTE_URL="$2"
+  export PRE_COMMIT_LOCAL_BRANCH="$lref" PRE_COMMIT_REMOTE_BRANCH="$rref"
+  if [ -n "$to" ]; then export PRE_COMMIT_FROM_REF="$from" PRE_COMMIT_TO_REF="$to"; fi
+  exec leakgate hook run pre-push </dev/null
+done
+exit 0
+"#;
+
+#[test]
+fn pre_push_run_by_the_pre_commit_framework_derives_what_is_pushed() {
+    let repo = TestRepo::new();
+    let remotes = TestRepo::plain();
+    let origin = bare(&remotes, "origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    script(&repo, ".git/hooks/pre-push", PRE_COMMIT_FRAMEWORK_PRE_PUSH);
+    let mut g = Gen::new(1640);
+    let push = |args: &[&str]| {
+        let out = git_hooked(
+            repo.path(),
+            &[&["push", "-q", "origin"], args].concat(),
+            &[],
+        );
+        (out.status.success(), both(&out))
+    };
+    // The repository's first push: the framework passes no FROM/TO at all.
+    repo.write("a.py", "x\n").commit_all("initial");
+    repo.write("k.env", format!("T={}\n", g.huggingface()))
+        .commit_all("key");
+    let (ok, all) = push(&["main"]);
+    assert!(!ok, "first push published unscanned: {all}");
+    assert!(
+        all.contains("k.env") && all.contains("every local branch"),
+        "{all}"
+    );
+    assert!(!has_ref(&origin, "refs/heads/main"));
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let (ok, all) = push(&["main"]);
+    assert!(ok, "{all}");
+    // An orphan branch: a root commit again.
+    repo.git(&["checkout", "-q", "--orphan", "pages"]);
+    repo.write("k.env", format!("T={}\n", g.huggingface()))
+        .commit_all("pages");
+    let (ok, all) = push(&["pages"]);
+    assert!(!ok, "orphan branch published unscanned: {all}");
+    assert!(!has_ref(&origin, "refs/heads/pages"));
+    repo.git(&["checkout", "-q", "-f", "main"]);
+    repo.git(&["branch", "-q", "-D", "pages"]);
+    // Several refs in one push: the framework passes the first (clean) one only.
+    repo.git(&["checkout", "-q", "-b", "feat"]);
+    repo.write("k.env", format!("T={}\n", g.huggingface()))
+        .commit_all("feat: key");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("b.py", "y\n").commit_all("main: more");
+    let (ok, all) = push(&["main", "feat"]);
+    assert!(!ok, "second ref published unscanned: {all}");
+    assert!(all.contains("k.env"), "{all}");
+    assert!(!has_ref(&origin, "refs/heads/feat"));
+}
+
+/// `leakgate hook run pre-push origin url` with `stdin`, outside git unless `git_ran`.
+fn pre_push_input(repo: &TestRepo, stdin: &str, git_ran: bool) -> Run {
+    use std::io::Write;
+    let mut c = crate::support::leakgate();
+    c.args(["hook", "run", "pre-push", "origin", "url"])
+        .current_dir(repo.path())
+        .env_remove("GIT_EXEC_PATH")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for v in [
+        "REMOTE_NAME",
+        "REMOTE_URL",
+        "FROM_REF",
+        "TO_REF",
+        "LOCAL_BRANCH",
+    ] {
+        c.env_remove(format!("PRE_COMMIT_{v}"));
+    }
+    if git_ran {
+        c.env("GIT_EXEC_PATH", "/usr/lib/git-core");
+    }
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Run::new(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn pre_push_input_that_is_missing_or_malformed_is_an_error() {
+    let repo = TestRepo::new();
+    repo.write("k.env", format!("T={}\n", Gen::new(1641).huggingface()))
+        .commit_all("key");
+    let head = repo.rev("HEAD");
+    let zero = "0".repeat(40);
+    let good = format!("refs/heads/main {head} refs/heads/main {zero}\n");
+    assert_eq!(pre_push_input(&repo, &good, false).code, 1);
+    for (stdin, line) in [
+        (
+            format!("refs/heads/main {head} refs/heads/main\n"),
+            "line 1",
+        ),
+        (
+            format!("{good}refs/heads/main main refs/heads/main {zero}\n"),
+            "line 2",
+        ),
+        (format!("refs/heads/main {head} {zero}\n\nx y\n"), "line 1"),
+    ] {
+        let run = pre_push_input(&repo, &stdin, false);
+        assert_eq!(run.code, 2, "{stdin:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("malformed") && run.stderr.contains(line),
+            "{}",
+            run.stderr
+        );
+    }
+    // No lines, and git did not run the check: nothing can be told, nothing was checked.
+    let run = pre_push_input(&repo, "", false);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("nothing was checked"), "{}", run.stderr);
+    // No lines from git: nothing to push.
+    let run = pre_push_input(&repo, "\n", true);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing to scan"), "{}", run.stderr);
+    // And so for a real push that is up to date (git runs the hook with no lines).
+    let remotes = TestRepo::plain();
+    let origin = bare(&remotes, "origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    let out = git_hooked(repo.path(), &["push", "origin", "main"], &[]);
+    assert!(out.status.success(), "{}", both(&out));
+}
+
+/// A pseudo-terminal: (controller, the terminal's path).
+#[cfg(target_os = "linux")]
+fn pty() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd, PathBuf) {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let (mut controller, mut terminal) = (-1, -1);
+    let rc = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    let (controller, terminal) = unsafe {
+        (
+            OwnedFd::from_raw_fd(controller),
+            OwnedFd::from_raw_fd(terminal),
+        )
+    };
+    let path = std::fs::read_link(format!("/proc/self/fd/{}", terminal.as_raw_fd())).unwrap();
+    (controller, terminal, path)
+}
+
+/// lefthook runs a command without git's stdin unless `use_stdin: true`: the command gets a
+/// terminal. The check says it got no input (exit 2) instead of waiting for lines forever.
+#[cfg(target_os = "linux")]
+#[test]
+fn pre_push_with_a_terminal_for_stdin_says_it_got_no_input() {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    let remotes = TestRepo::plain();
+    let origin = bare(&remotes, "origin.git");
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.write("a.py", "x\n").commit_all("initial");
+    let (_controller, _terminal, tty) = pty();
+    script(
+        &repo,
+        ".git/hooks/pre-push",
+        &format!(
+            "#!/bin/sh\n# lefthook without use_stdin\nexec leakgate hook run pre-push \"$@\" < '{}'\n",
+            tty.display()
+        ),
+    );
+    let mut child = Command::new("git")
+        .args(["push", "-q", "origin", "main"])
+        .current_dir(repo.path())
+        .env("PATH", path_with_leakgate())
+        .env_remove("GIT_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            panic!("the pre-push check is still waiting on the terminal after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let all = both(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("use_stdin: true"), "{all}");
+    assert!(!has_ref(&origin, "refs/heads/main"));
+}
+
+/// `hook status` and `hook install` read lefthook's configuration for `use_stdin: true` on the
+/// pre-push command.
+#[test]
+fn hook_status_checks_that_lefthook_gives_the_pre_push_check_its_stdin() {
+    let repo = TestRepo::new();
+    repo.write("a.py", "x\n").commit_all("initial");
+    for hook in ["pre-commit", "commit-msg", "pre-push"] {
+        script(
+            &repo,
+            &format!(".git/hooks/{hook}"),
+            "#!/bin/sh\n# lefthook\n",
+        );
+    }
+    let config = |pre_push: &str| {
+        repo.write(
+            "lefthook.yml",
+            format!(
+                "pre-commit:\n  commands:\n    leakgate:\n      run: leakgate staged\ncommit-msg:\n  commands:\n    leakgate:\n      run: leakgate hook run commit-msg {{1}}\npre-push:\n  commands:\n{pre_push}"
+            ),
+        );
+        repo.leakgate(&["hook", "status"])
+    };
+    let run = config("    leakgate:\n      run: leakgate hook run pre-push {1} {2}\n");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.contains("use_stdin: true"), "{}", run.stdout);
+    let run = repo.leakgate(&["hook", "install", "--pre-push"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.contains("use_stdin: true"), "{}", run.stdout);
+    let run = config(
+        "    leakgate:\n      run: leakgate hook run pre-push {1} {2}\n      use_stdin: true\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push"]).code,
+        0,
+        "all three configured"
+    );
+}
+
+/// `remote.origin.pushurl` sends pushes somewhere origin's remote-tracking refs do not describe:
+/// a branch fetched from origin (and never pushed to the push URL) is new there.
+#[test]
+fn pre_push_to_a_push_url_of_its_own_ignores_the_fetch_urls_refs() {
+    let remotes = TestRepo::plain();
+    let private = bare(&remotes, "private.git");
+    let public = bare(&remotes, "public.git");
+    let seed = TestRepo::new();
+    seed.write("a.py", "x\n").commit_all("initial");
+    seed.git(&["push", "-q", private.to_str().unwrap(), "main"]);
+    seed.git(&["push", "-q", public.to_str().unwrap(), "main"]);
+    seed.git(&["checkout", "-q", "-b", "wip"]);
+    seed.write("k.env", format!("T={}\n", Gen::new(1642).huggingface()))
+        .commit_all("wip");
+    seed.git(&["push", "-q", private.to_str().unwrap(), "wip"]);
+    let repo = TestRepo::new();
+    repo.git(&["remote", "add", "origin", private.to_str().unwrap()]);
+    repo.git(&["fetch", "-q", "origin"]);
+    repo.git(&["reset", "-q", "--hard", "origin/main"]);
+    repo.git(&[
+        "remote",
+        "set-url",
+        "--push",
+        "origin",
+        public.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    repo.git(&["merge", "-q", "--ff-only", "origin/wip"]);
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "main"], &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "published unscanned: {all}");
+    assert!(all.contains("k.env") && all.contains("pushurl"), "{all}");
+    assert!(!has_object(&public, &repo.rev("HEAD")));
+}
+
+/// `git remote add --mirror=fetch` fetches into `refs/*`: local branches are not published.
+#[test]
+fn pre_push_with_a_mirror_fetch_refspec_still_scans_local_branches() {
+    let repo = TestRepo::new();
+    let remotes = TestRepo::plain();
+    let origin = bare(&remotes, "origin.git");
+    repo.git(&[
+        "remote",
+        "add",
+        "--mirror=fetch",
+        "origin",
+        origin.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        repo.leakgate(&["hook", "install", "--pre-push-only"]).code,
+        0
+    );
+    repo.write("a.py", "x\n").commit_all("initial");
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "main"], &[]);
+    assert!(out.status.success(), "{}", both(&out));
+    repo.write("k.env", format!("T={}\n", Gen::new(1643).huggingface()))
+        .commit_all("key");
+    let out = git_hooked(repo.path(), &["push", "-q", "origin", "main"], &[]);
+    let all = both(&out);
+    assert!(!out.status.success(), "published unscanned: {all}");
+    assert!(all.contains("k.env"), "{all}");
+    assert!(!has_object(&origin, &repo.rev("HEAD")));
+}

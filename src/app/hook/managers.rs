@@ -32,6 +32,10 @@ const LEFTHOOK_FILES: [&str; 8] = [
     "lefthook.json",
     ".lefthook.json",
 ];
+/// The lefthook line for the pre-push check: git's ref lines reach a lefthook command only with
+/// `use_stdin: true` (without it, the command gets a terminal).
+pub(super) const LEFTHOOK_PRE_PUSH: &str =
+    "leakgate: {run: \"leakgate hook run pre-push {1} {2}\", use_stdin: true}";
 const PRE_COMMIT_CONFIG: &str = ".pre-commit-config.yaml";
 const REPO_URL: &str = "https://github.com/leakgate/leakgate";
 
@@ -139,11 +143,13 @@ impl Manager {
             ),
             Kind::Lefthook => (
                 format!("{}, under `{hook}:` `commands:`", self.shown),
+                // Quoted: `{1}` in a plain flow scalar is not valid YAML.
                 match hook {
-                    "pre-commit" => "leakgate: {run: leakgate staged}".to_string(),
-                    "commit-msg" => "leakgate: {run: leakgate hook run commit-msg {1}}".to_string(),
-                    _ => "leakgate: {run: leakgate hook run pre-push {1} {2}, use_stdin: true}"
-                        .to_string(),
+                    "pre-commit" => "leakgate: {run: \"leakgate staged\"}".to_string(),
+                    "commit-msg" => {
+                        "leakgate: {run: \"leakgate hook run commit-msg {1}\"}".to_string()
+                    }
+                    _ => LEFTHOOK_PRE_PUSH.to_string(),
                 },
             ),
             Kind::PreCommit => (
@@ -178,6 +184,23 @@ impl Manager {
         }
     }
 
+    /// What is wrong with the configuration's command for `hook`, when it runs leakgate but
+    /// cannot work: lefthook's pre-push command without `use_stdin: true` gives leakgate a
+    /// terminal instead of git's ref lines, and every push is then blocked (exit 2).
+    pub fn flaw(&self, hook: &str) -> Option<String> {
+        if self.kind != Kind::Lefthook || hook != "pre-push" {
+            return None;
+        }
+        let text = read(&self.config);
+        let toml = self.shown.ends_with(".toml");
+        (lefthook_passes_stdin(&text, command(hook), toml) == Some(false)).then(|| {
+            format!(
+                "its leakgate pre-push command in {} has no `use_stdin: true`: leakgate gets no pushed refs and blocks every push (exit 2). Use: {LEFTHOOK_PRE_PUSH}",
+                self.shown
+            )
+        })
+    }
+
     /// Whether the manager's own script for `hook` is where git looks for it.
     pub fn script_installed(&self, repo: &gix::Repository, hook: &str) -> bool {
         is_executable(&hooks_dir(repo).join(hook))
@@ -204,15 +227,24 @@ impl Manager {
             self.shown
         );
         let (done, missing): (Vec<&str>, Vec<&str>) = hooks.iter().partition(|h| self.runs(h));
+        let mut flawed = false;
         for hook in &done {
             println!(
                 "{hook}: {} already runs leakgate ({})",
                 self.name(),
                 self.line(hook).0
             );
+            if let Some(flaw) = self.flaw(hook) {
+                println!("{hook}: but {flaw}");
+                flawed = true;
+            }
         }
         if missing.is_empty() {
-            return Outcome::Clean;
+            return if flawed {
+                Outcome::Incomplete
+            } else {
+                Outcome::Clean
+            };
         }
         if self.kind == Kind::PreCommit {
             println!("add this line to {}, under `repos:`:", self.shown);
@@ -232,6 +264,139 @@ impl Manager {
     }
 }
 
+/// The byte offset of the first occurrence of `needle` in `text` from `from`.
+fn find_from(text: &str, needle: &str, from: usize) -> Option<usize> {
+    text.get(from..)?.find(needle).map(|i| from + i)
+}
+
+/// Whether every lefthook command running `cmd` sets `use_stdin: true`; `None` when none runs
+/// it. The command's entry is its innermost enclosing `{...}` (a JSON or YAML flow mapping, a
+/// TOML inline table), else its TOML table (`toml`), else its YAML block: the keys at the
+/// indentation of the line running it, up to the next list item or a shallower key.
+fn lefthook_passes_stdin(text: &str, cmd: &str, toml: bool) -> Option<bool> {
+    let mut found = None;
+    let mut at = 0;
+    while let Some(i) = find_from(text, cmd, at) {
+        at = i + cmd.len();
+        let entry = match enclosing_braces(text, i) {
+            Some(range) => &text[range],
+            None if toml => toml_table(text, i),
+            None => yaml_entry(text, i),
+        };
+        let ok = sets_use_stdin(entry);
+        found = Some(found.unwrap_or(true) && ok);
+    }
+    found
+}
+
+/// The innermost `{...}` around byte `pos`, skipping quoted strings.
+fn enclosing_braces(text: &str, pos: usize) -> Option<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    let mut start = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if i == pos {
+            start = Some(*open.last()?);
+        }
+        match (quote, b) {
+            (Some(b'"'), b'\\') => i += 1,
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'{') => open.push(i),
+            (None, b'}') => {
+                let o = open.pop();
+                if start.is_some() && o == start {
+                    return Some(start?..i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The TOML table holding byte `pos`: from the header before it to the next header.
+fn toml_table(text: &str, pos: usize) -> &str {
+    let header = |l: &str| l.trim_start().starts_with('[');
+    let start = text[..pos]
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .rfind(|&i| header(&text[i..]))
+        .unwrap_or(0);
+    let end = text[pos..]
+        .match_indices('\n')
+        .map(|(i, _)| pos + i + 1)
+        .find(|&i| header(&text[i..]))
+        .unwrap_or(text.len());
+    &text[start..end]
+}
+
+/// The YAML block entry holding byte `pos`: the lines whose keys are at the indentation of
+/// the key on `pos`'s line (`- ` list markers count as indentation), from the start of its list
+/// item or its parent key down to the next list item or a shallower key.
+fn yaml_entry(text: &str, pos: usize) -> &str {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&i| i < text.len())
+        .collect();
+    let line = |k: usize| text[starts[k]..].lines().next().unwrap_or_default();
+    // (indentation of the key, whether the line starts a list item); `None` for blank and
+    // comment lines.
+    let shape = |k: usize| {
+        let l = line(k);
+        let body = l.trim_start_matches([' ', '-']);
+        (!body.is_empty() && !body.starts_with('#'))
+            .then(|| (l.len() - body.len(), l.trim_start().starts_with('-')))
+    };
+    let here = starts.partition_point(|&i| i <= pos).saturating_sub(1);
+    let Some((indent, item)) = shape(here) else {
+        return "";
+    };
+    let mut first = here;
+    if !item {
+        for k in (0..here).rev() {
+            let Some((d, starts_item)) = shape(k) else {
+                continue;
+            };
+            if d < indent {
+                break;
+            }
+            first = k;
+            if starts_item && d == indent {
+                break;
+            }
+        }
+    }
+    let end = (here + 1..starts.len())
+        .find(|&k| {
+            shape(k).is_some_and(|(d, starts_item)| d < indent || (starts_item && d <= indent))
+        })
+        .map_or(text.len(), |k| starts[k]);
+    &text[starts[first]..end]
+}
+
+/// Whether `entry` sets `use_stdin` to true (YAML `use_stdin: true`, TOML `use_stdin = true`,
+/// JSON `"use_stdin": true`).
+fn sets_use_stdin(entry: &str) -> bool {
+    entry.match_indices("use_stdin").any(|(i, k)| {
+        let rest = entry[i + k.len()..]
+            .trim_start_matches(['"', '\''])
+            .trim_start();
+        let Some(rest) = rest.strip_prefix([':', '=']) else {
+            return false;
+        };
+        let value = rest.trim_start().trim_start_matches(['"', '\'']);
+        value.len() >= 4
+            && value[..4].eq_ignore_ascii_case("true")
+            && !value[4..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +405,42 @@ mod tests {
     fn pre_commit_ids_are_read_in_block_and_flow_style() {
         let text = "repos:\n- repo: x\n  hooks:\n  - id: leakgate-system\n  - {id: \"leakgate-commit-msg\"}\n";
         assert_eq!(ids(text), ["leakgate-system", "leakgate-commit-msg"]);
+    }
+
+    #[test]
+    fn lefthook_use_stdin_is_read_per_command() {
+        let cmd = "leakgate hook run pre-push";
+        let yes = [
+            "pre-push:\n  commands:\n    leakgate:\n      run: leakgate hook run pre-push {1} {2}\n      use_stdin: true\n",
+            "pre-push:\n  commands:\n    leakgate:\n      use_stdin: true\n      run: leakgate hook run pre-push {1} {2}\n    other:\n      run: x\n",
+            "pre-push:\n  commands:\n    leakgate: {run: \"leakgate hook run pre-push {1} {2}\", use_stdin: true}\n",
+            "pre-push:\n  jobs:\n    - name: leakgate\n      use_stdin: true\n      run: leakgate hook run pre-push {1} {2}\n",
+            "{\"pre-push\": {\"commands\": {\"leakgate\": {\"run\": \"leakgate hook run pre-push {1} {2}\", \"use_stdin\": true}}}}",
+        ];
+        for text in yes {
+            assert_eq!(
+                lefthook_passes_stdin(text, cmd, false),
+                Some(true),
+                "{text}"
+            );
+        }
+        let no = [
+            "pre-push:\n  commands:\n    leakgate:\n      run: leakgate hook run pre-push {1} {2}\n    other:\n      run: x\n      use_stdin: true\n",
+            "pre-push:\n  commands:\n    other:\n      use_stdin: true\n      run: x\n    leakgate:\n      run: leakgate hook run pre-push {1} {2}\n",
+            "pre-push:\n  jobs:\n    - name: other\n      use_stdin: true\n    - name: leakgate\n      run: leakgate hook run pre-push {1} {2}\n",
+            "pre-push:\n  commands:\n    leakgate:\n      run: leakgate hook run pre-push {1} {2}\n      use_stdin: false\n",
+        ];
+        for text in no {
+            assert_eq!(
+                lefthook_passes_stdin(text, cmd, false),
+                Some(false),
+                "{text}"
+            );
+        }
+        let toml = "[pre-push.commands.leakgate]\nrun = \"leakgate hook run pre-push {1} {2}\"\nuse_stdin = true\n[pre-push.commands.x]\nrun = \"x\"\n";
+        assert_eq!(lefthook_passes_stdin(toml, cmd, true), Some(true));
+        let toml = "[pre-push.commands.x]\nuse_stdin = true\n[pre-push.commands.leakgate]\nrun = \"leakgate hook run pre-push {1} {2}\"\n";
+        assert_eq!(lefthook_passes_stdin(toml, cmd, true), Some(false));
+        assert_eq!(lefthook_passes_stdin("pre-commit: {}", cmd, false), None);
     }
 }

@@ -7,6 +7,7 @@
 mod commit_msg;
 mod managers;
 mod push;
+mod push_input;
 mod push_submodules;
 mod status;
 

@@ -1,121 +1,56 @@
 //! The pre-push check (`leakgate hook run pre-push <remote> <url>`): scans the commits a push
 //! would publish, the ones the pushed tips reach and the destination does not have. What the
-//! destination has is what its own remote-tracking refs and the tips git reports for it reach
-//! (git's sample hook: `--not --remotes=<remote>`); another remote's refs do not count, and a
-//! push to a URL has no remote-tracking refs. The submodule commits the pushed superproject
-//! commits record are scanned too (`push_submodules`).
+//! destination has is what its own remote-tracking refs (`refs/remotes/<remote>/*`) and the tips
+//! git reports for it reach (git's sample hook: `--not --remotes=<remote>`); another remote's
+//! refs do not count, and a push to a URL (or to a push URL that is not the remote's fetch URL)
+//! has no remote-tracking refs. What is pushed is read in `push_input`. The submodule commits the
+//! pushed superproject commits record are scanned too (`push_submodules`).
 
 use super::super::gate::GateConfig;
 use super::super::history::{Strictness, history_report};
 use super::super::{Completion, Outcome, emit, finalize};
+use super::push_input::{self, is_zero};
 use super::{open, push_submodules};
 use crate::cli::HookRunArgs;
 use crate::config::OutputConfig;
 use crate::history::{self, HistoryOptions, HistoryScan, Scope};
 use crate::report::escape::{shell, text};
-use anyhow::{Context, Result};
-use gix::bstr::{BStr, ByteSlice};
-use std::io::Read;
+use anyhow::Result;
+use gix::bstr::ByteSlice;
 
-const ZERO: &str = "0000000000000000000000000000000000000000";
-
-fn is_zero(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b == b'0')
-}
-
-/// The ref names of git's `<local ref> <local sha> <remote ref> <remote sha>` lines (the names
-/// being pushed are text a secret can be pasted into).
-fn pushed_names(stdin: &str) -> Vec<String> {
-    let mut names: Vec<String> = stdin
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 4 && !is_zero(f[1])).then(|| [f[0].to_string(), f[2].to_string()])
-        })
-        .flatten()
-        .filter(|n| n != "(delete)")
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
-/// `git push` feeds `<local ref> <local sha> <remote ref> <remote sha>` lines on stdin; the
-/// pre-commit framework sets PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF instead.
-fn push_updates(stdin: &str) -> Vec<(String, String)> {
-    let mut updates: Vec<(String, String)> = stdin
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 4).then(|| (f[1].to_string(), f[3].to_string()))
-        })
-        .collect();
-    if updates.is_empty()
-        && let (Ok(from), Ok(to)) = (
-            std::env::var("PRE_COMMIT_FROM_REF"),
-            std::env::var("PRE_COMMIT_TO_REF"),
-        )
-        && !to.is_empty()
-    {
-        let from = if from.is_empty() {
-            ZERO.to_string()
-        } else {
-            from
-        };
-        updates.push((to, from));
-    }
-    updates
-}
-
-/// Whether `name` is a remote configured in `repo` (git passes a URL as the first argument when
-/// the push names no remote).
-pub(super) fn is_remote(repo: &gix::Repository, name: &str) -> bool {
+/// The commits `remote`'s remote-tracking refs point to: the refs under
+/// `refs/remotes/<remote>/` (not those of a remote whose name continues it, `<remote>/x`), and
+/// never one of `pushed`, the refs being pushed. A fetch refspec that writes elsewhere (`git
+/// remote add --mirror=fetch` writes `refs/heads/*`) does not make those refs published.
+pub(super) fn tracking_tips(
+    repo: &gix::Repository,
+    remote: &str,
+    pushed: &[String],
+) -> Vec<String> {
+    let prefix = format!("refs/remotes/{remote}/");
     let snapshot = repo.config_snapshot();
-    let sub: &BStr = name.as_bytes().as_bstr();
-    snapshot.plumbing().section("remote", Some(sub)).is_ok()
-}
-
-/// Whether `pattern` (a refspec side, with at most one `*`) matches the ref `name`.
-fn refspec_matches(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((pre, post)) => {
-            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
-        }
-    }
-}
-
-/// The commits `remote`'s remote-tracking refs point to: `refs/remotes/<remote>/*` and whatever
-/// else its fetch refspecs write.
-pub(super) fn tracking_tips(repo: &gix::Repository, remote: &str) -> Vec<String> {
-    let mut patterns = vec![format!("refs/remotes/{remote}/*")];
-    let snapshot = repo.config_snapshot();
-    let sub: &BStr = remote.as_bytes().as_bstr();
-    for spec in snapshot
+    let longer: Vec<String> = snapshot
         .plumbing()
-        .strings_by("remote", Some(sub), "fetch")
-        .unwrap_or_default()
-    {
-        let spec = spec.to_str_lossy();
-        let spec = spec.trim().trim_start_matches('+');
-        if let Some((_, dst)) = spec.split_once(':')
-            && !spec.starts_with('^')
-            && !dst.is_empty()
-        {
-            patterns.push(dst.to_string());
-        }
-    }
+        .sections_by_name("remote")
+        .map(|it| {
+            it.filter_map(|s| s.header().subsection_name().map(|n| n.to_string()))
+                .filter(|n| n.starts_with(&prefix["refs/remotes/".len()..]))
+                .map(|n| format!("refs/remotes/{n}/"))
+                .collect()
+        })
+        .unwrap_or_default();
     let Ok(platform) = repo.references() else {
         return Vec::new();
     };
-    let Ok(all) = platform.all() else {
+    let Ok(refs) = platform.prefixed(prefix.as_str()) else {
         return Vec::new();
     };
-    let mut tips: Vec<String> = all
+    let mut tips: Vec<String> = refs
         .filter_map(Result::ok)
         .filter(|r| {
             let name = r.name().as_bstr().to_str_lossy();
-            patterns.iter().any(|p| refspec_matches(p, &name))
+            !longer.iter().any(|l| name.starts_with(l.as_str()))
+                && !pushed.iter().any(|p| p.as_str() == name)
         })
         .filter_map(|mut r| r.peel_to_commit().ok().map(|c| c.id.to_string()))
         .collect();
@@ -140,24 +75,18 @@ pub(super) fn local_commit(repo: &gix::Repository, hex: &str) -> Option<gix::Obj
 pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
     let out = OutputConfig::from_args(&a.output);
     let repo = open(None)?;
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .context("cannot read the pushed refs from stdin")?;
-    let updates = push_updates(&input);
-    // The destination: a configured remote's name, or a URL (no remote-tracking refs).
-    let remote = a
-        .args
-        .first()
-        .cloned()
-        .or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok())
-        .filter(|r| is_remote(&repo, r));
+    let input = push_input::read(&repo, &a.args)?;
+    for note in &input.notes {
+        eprintln!("leakgate: pre-push: {}", text(note));
+    }
+    let updates = &input.updates;
+    let remote = input.remote.clone();
     // What the destination has: its remote-tracking refs and the tips git says it has.
     let mut known = remote
         .as_deref()
-        .map(|r| tracking_tips(&repo, r))
+        .map(|r| tracking_tips(&repo, r, &input.local_refs))
         .unwrap_or_default();
-    for (_, theirs) in &updates {
+    for (_, theirs) in updates {
         if let Some(id) = local_commit(&repo, theirs) {
             known.push(id.to_string());
         }
@@ -166,7 +95,7 @@ pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
     let head = updates
         .iter()
         .find_map(|(local, _)| local_commit(&repo, local));
-    let base = reviewed_base(&repo, &updates, remote.as_deref());
+    let base = reviewed_base(&repo, updates, remote.as_deref());
     let gate = match head {
         Some(h) => GateConfig::load(&repo, &a.config, base, h, a.trust_head_config)?,
         None => GateConfig::load(
@@ -178,8 +107,8 @@ pub(super) fn run(a: HookRunArgs) -> Result<Outcome> {
         )?,
     };
     let push = Push {
-        updates: &updates,
-        names: pushed_names(&input),
+        updates,
+        names: input.names.clone(),
         known: &known,
         remote: remote.as_deref(),
     };

@@ -15,7 +15,8 @@ use crate::source::{git, gitlinks};
 use gix::ObjectId;
 use std::collections::BTreeMap;
 
-use super::push::{is_remote, local_commit, tracking_tips};
+use super::push::{local_commit, tracking_tips};
+use super::push_input::is_remote;
 use super::same_dir;
 
 /// What the superproject's push is about.
@@ -193,7 +194,7 @@ fn scan_one(
         return false;
     }
     let exclude = submodule_remote(&sub, push.remote)
-        .map(|r| tracking_tips(&sub, &r))
+        .map(|r| tracking_tips(&sub, &r, &[]))
         .unwrap_or_default();
     let opts = HistoryOptions {
         scope: Scope {

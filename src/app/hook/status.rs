@@ -116,6 +116,16 @@ fn hook_state(
     if let Some(m) = manager {
         if m.runs(hook) {
             let place = m.line(hook).0;
+            if let Some(flaw) = m.flaw(hook) {
+                let mut s = State::new(
+                    format!("{} runs leakgate ({place}), but {flaw}", m.name()),
+                    false,
+                );
+                s.todo
+                    .push("add `use_stdin: true` to that command, then push again".to_string());
+                s.problem = true;
+                return s;
+            }
             if m.script_installed(repo, hook) {
                 return State::new(format!("{} runs leakgate ({place})", m.name()), true);
             }
