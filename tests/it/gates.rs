@@ -328,27 +328,7 @@ fn inline_markers_added_by_a_change_are_reported_by_every_gate() {
     assert_eq!(field(&run.findings(), "path"), ["new.env"]);
 }
 
-/// Run the pre-push hook with git's stdin lines.
-fn pre_push(repo: &TestRepo, stdin: &str) -> Run {
-    use std::io::Write;
-    let mut child = leakgate()
-        .args([
-            "hook", "run", "pre-push", "origin", "url", "--format", "json",
-        ])
-        .current_dir(repo.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    Run::new(child.wait_with_output().unwrap())
-}
+use crate::support::pre_push;
 
 #[test]
 fn a_key_in_a_pushed_tag_message_is_blocked() {

@@ -62,27 +62,7 @@ fn has_object(git_dir: &Path, id: &str) -> bool {
         .success()
 }
 
-/// `leakgate hook run pre-push origin url --format json` with `stdin`.
-fn run_pre_push(repo: &TestRepo, stdin: &str) -> Run {
-    use std::io::Write;
-    let mut child = crate::support::leakgate()
-        .args([
-            "hook", "run", "pre-push", "origin", "url", "--format", "json",
-        ])
-        .current_dir(repo.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    Run::new(child.wait_with_output().unwrap())
-}
+use crate::support::pre_push as run_pre_push;
 
 // ---------------------------------------------------------------------------------------------
 // Item 3: pre-push excludes what the destination remote has, not what any remote has.

@@ -243,3 +243,26 @@ pub fn git_with_hooks(repo: &TestRepo, args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// Run leakgate's pre-push hook (`hook run pre-push origin url --format json`) in `repo` with
+/// git's pre-push lines on stdin.
+pub fn pre_push(repo: &TestRepo, stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child = leakgate()
+        .args([
+            "hook", "run", "pre-push", "origin", "url", "--format", "json",
+        ])
+        .current_dir(repo.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Run::new(child.wait_with_output().unwrap())
+}

@@ -2,7 +2,7 @@
 //! file of tens of megabytes with a token at its end is blocked, and one leakgate was told to
 //! skip (`--max-file-size`) is named and makes the gate exit 2. History reads blobs of any size.
 
-use crate::support::{Gen, Run, TestRepo, field, git_with_hooks, leakgate};
+use crate::support::{Gen, Run, TestRepo, field, git_with_hooks};
 
 /// `mib` MiB of log lines, then a line with `secret`.
 fn big_text(mib: usize, secret: &str) -> Vec<u8> {
@@ -16,24 +16,7 @@ fn big_text(mib: usize, secret: &str) -> Vec<u8> {
 }
 
 fn pushed(repo: &TestRepo, stdin: String) -> Run {
-    use std::io::Write;
-    let mut child = leakgate()
-        .args([
-            "hook", "run", "pre-push", "origin", "url", "--format", "json",
-        ])
-        .current_dir(repo.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    Run::new(child.wait_with_output().unwrap())
+    crate::support::pre_push(repo, &stdin)
 }
 
 #[test]
