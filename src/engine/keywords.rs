@@ -6,11 +6,11 @@
 //! DFA, walked as [`STREAMS`] interleaved streams over four parts of each buffer. A DFA step is
 //! one table load that depends on the previous one; with a few thousand keywords the states that
 //! ordinary text visits no longer fit in the L1 cache, so a single walk spends most of its time
-//! waiting for loads. Independent streams keep several loads in flight (BENCHMARKS.md §10).
+//! waiting for loads. Independent streams keep several loads in flight (BENCHMARKS.md, "Engine throughput").
 //! Past [`COMPACT_THRESHOLD`] bytes the streams walk a compact copy of the DFA instead: only
 //! its reachable states, numbered breadth-first, as `u16` entries over byte classes, a quarter of
 //! the size of the DFA's own table, so more of what the four streams touch stays in cache
-//! (BENCHMARKS.md §11).
+//! (BENCHMARKS.md, "Engine throughput").
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
