@@ -304,26 +304,7 @@ fn pre_push_reads_stdin_lines() {
         .commit_all("key");
     let head = repo.rev("HEAD");
     let zero = "0".repeat(40);
-    let run_with = |stdin: String| {
-        use std::io::Write;
-        let mut child = crate::support::leakgate()
-            .args([
-                "hook", "run", "pre-push", "origin", "url", "--format", "json",
-            ])
-            .current_dir(repo.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        Run::new(child.wait_with_output().unwrap())
-    };
+    let run_with = |stdin: String| crate::support::pre_push(&repo, &stdin);
     let run = run_with(format!("refs/heads/main {head} refs/heads/main {base}\n"));
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(field(&run.findings(), "path"), ["k.env"]);

@@ -9,7 +9,6 @@ use super::mkfifo;
 use crate::support::{Gen, Run, TestRepo, field, leakgate};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 /// A file that is "regular" to `stat` (size 0) and reads without end: 8 bytes for every page of
 /// the reader's address space.
@@ -41,17 +40,7 @@ fn run_limited(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
             }
         });
     }
-    let mut child = c.spawn().expect("leakgate starts");
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("leakgate {args:?} hung (killed after 60 s)");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Run::new(child.wait_with_output().expect("output"))
+    super::wait_bounded(c, args)
 }
 
 /// The arguments of `cmd` run on the current directory (`staged` takes none).

@@ -25,6 +25,11 @@ pub fn run_bounded(dir: &Path, args: &[&str]) -> Run {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    wait_bounded(c, args)
+}
+
+/// Run `c` (leakgate with `args`), failing the test if it has not ended within a minute.
+pub fn wait_bounded(mut c: std::process::Command, args: &[&str]) -> Run {
     let mut child = c.spawn().expect("leakgate starts");
     let start = Instant::now();
     while child.try_wait().expect("wait").is_none() {
